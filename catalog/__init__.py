@@ -1,0 +1,1 @@
+"""Core of the ROPA catalogue: models, store, migrations, taxonomy, jurisdictions, graph, transfers."""

@@ -1,0 +1,229 @@
+"""The personal-data flow graph: a thin typed wrapper over a networkx MultiDiGraph.
+
+Nodes are systems, datasets, fields, parties and locations; edges say what contains what, where
+a system is hosted, and where data flows. Every question the product answers about lineage and
+transfers is a networkx query on this graph (views, BFS with depth limits), never a hand-written
+traversal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+from sqlmodel import Session, select
+
+from catalog.models import (
+    DataField,
+    Dataset,
+    FieldLineage,
+    Flow,
+    Location,
+    Organisation,
+    Party,
+    System,
+    SystemLocation,
+)
+
+
+class NodeKind(StrEnum):
+    """What a node stands for."""
+
+    SYSTEM = "system"
+    DATASET = "dataset"
+    FIELD = "field"
+    PARTY = "party"
+    LOCATION = "location"
+
+
+class EdgeKind(StrEnum):
+    """What an edge says."""
+
+    CONTAINS = "contains"      # system -> dataset -> field
+    HOSTED_IN = "hosted_in"    # system -> location
+    FLOWS_TO = "flows_to"      # system/party -> system/party, or field -> field
+
+
+def node_key(kind: NodeKind | str, ident: Any) -> str:
+    """The graph key of an entity, e.g. ``system:crm`` or ``field:17``."""
+    return f"{NodeKind(kind).value}:{ident}"
+
+
+@dataclass(frozen=True)
+class FlowEdge:
+    """A system- or party-level flow as stored on the graph."""
+
+    source: str
+    target: str
+    data: dict[str, Any]
+
+    @property
+    def flow_id(self) -> str:
+        return self.data["flow_id"]
+
+
+def _current(model):
+    return select(model).where(model.retired_run_id.is_(None))
+
+
+class CatalogGraph:
+    """The catalogue as a graph, built from the current (non-retired) entries of the store."""
+
+    def __init__(self, graph: nx.MultiDiGraph, organisation: Organisation | None = None):
+        self.graph = graph
+        self.organisation = organisation
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, session: Session) -> CatalogGraph:
+        """Read the store once and build the graph."""
+        graph = nx.MultiDiGraph()
+        organisation = session.exec(_current(Organisation).order_by(Organisation.id)).first()
+        locations = {row.id: row for row in session.exec(_current(Location)).all()}
+        for location in locations.values():
+            graph.add_node(
+                node_key(NodeKind.LOCATION, location.id), kind=NodeKind.LOCATION, id=location.id, label=location.name,
+                countries=(location.country,), country=location.country, provider=location.provider, city=location.city,
+            )
+        hosting: dict[str, list[str]] = {}
+        for link in session.exec(select(SystemLocation)).all():
+            if link.location_id in locations:
+                hosting.setdefault(link.system_id, []).append(link.location_id)
+        home = (organisation.country,) if organisation else ()
+        systems = session.exec(_current(System)).all()
+        for system in systems:
+            where = tuple(sorted(hosting.get(system.id, [])))
+            countries = tuple(sorted({locations[l].country for l in where})) or home
+            key = node_key(NodeKind.SYSTEM, system.id)
+            graph.add_node(
+                key, kind=NodeKind.SYSTEM, id=system.id, label=system.name, countries=countries, role=system.role,
+                status=system.status, owner_team=system.owner_team, owner_email=system.owner_email, locations=where,
+            )
+            for location_id in where:
+                graph.add_edge(key, node_key(NodeKind.LOCATION, location_id), kind=EdgeKind.HOSTED_IN)
+        for party in session.exec(_current(Party)).all():
+            countries = tuple(dict.fromkeys([party.country, *party.processing_countries]))
+            graph.add_node(
+                node_key(NodeKind.PARTY, party.id), kind=NodeKind.PARTY, id=party.id, label=party.name, countries=countries,
+                country=party.country, role=party.role, parent_id=party.parent_id,
+                certifications=tuple(party.certifications), transfer_mechanism=party.transfer_mechanism,
+                transfer_assessment_ref=party.transfer_assessment_ref, contract_ref=party.contract_ref,
+            )
+        system_ids = {s.id for s in systems}
+        datasets = {}
+        for dataset in session.exec(_current(Dataset)).all():
+            if dataset.system_id not in system_ids:
+                continue
+            datasets[dataset.id] = dataset
+            key = node_key(NodeKind.DATASET, dataset.id)
+            graph.add_node(key, kind=NodeKind.DATASET, id=dataset.id, label=dataset.name, system_id=dataset.system_id,
+                           name=dataset.name, countries=graph.nodes[node_key(NodeKind.SYSTEM, dataset.system_id)]["countries"])
+            graph.add_edge(node_key(NodeKind.SYSTEM, dataset.system_id), key, kind=EdgeKind.CONTAINS)
+        for item in session.exec(_current(DataField)).all():
+            dataset = datasets.get(item.dataset_id)
+            if dataset is None:
+                continue
+            key = node_key(NodeKind.FIELD, item.id)
+            graph.add_node(
+                key, kind=NodeKind.FIELD, id=item.id, label=item.name, path=f"{dataset.system_id}.{dataset.name}.{item.name}",
+                categories=tuple(item.data_categories), pseudonymised=item.pseudonymised,
+                countries=graph.nodes[node_key(NodeKind.DATASET, dataset.id)]["countries"], system_id=dataset.system_id,
+            )
+            graph.add_edge(node_key(NodeKind.DATASET, dataset.id), key, kind=EdgeKind.CONTAINS)
+        for flow in session.exec(_current(Flow).order_by(Flow.id)).all():
+            source = node_key(NodeKind.SYSTEM, flow.source_system_id)
+            target = node_key(NodeKind.SYSTEM, flow.target_system_id) if flow.target_system_id else node_key(NodeKind.PARTY, flow.target_party_id)
+            if source not in graph or target not in graph:
+                continue  # an end was retired: the flow no longer happens
+            graph.add_edge(
+                source, target, key=flow.id, kind=EdgeKind.FLOWS_TO, flow_id=flow.id, categories=tuple(flow.data_categories),
+                mechanism=flow.mechanism, activity_id=flow.activity_id, encrypted=flow.encrypted_in_transit,
+                transfer_mechanism=flow.transfer_mechanism, transfer_assessment_ref=flow.transfer_assessment_ref,
+            )
+        for lineage in session.exec(_current(FieldLineage)).all():
+            source, target = node_key(NodeKind.FIELD, lineage.source_field_id), node_key(NodeKind.FIELD, lineage.target_field_id)
+            if source in graph and target in graph:
+                graph.add_edge(source, target, kind=EdgeKind.FLOWS_TO, transformation=lineage.transformation, masking=lineage.masking)
+        return cls(graph, organisation)
+
+    # ---- reading --------------------------------------------------------------------------
+    @property
+    def regimes(self) -> tuple[str, ...]:
+        """Regimes the organisation keeps its record under (UK GDPR when unknown)."""
+        if self.organisation and self.organisation.regimes:
+            return tuple(self.organisation.regimes)
+        return ("uk_gdpr",)
+
+    def node(self, key: str) -> dict[str, Any]:
+        return self.graph.nodes[key]
+
+    def nodes_of(self, kind: NodeKind) -> list[str]:
+        """Keys of all nodes of one kind, sorted."""
+        return sorted(key for key, data in self.graph.nodes(data=True) if data["kind"] == kind)
+
+    def flows(self) -> list[FlowEdge]:
+        """System- and party-level flows, in flow id order."""
+        edges = [
+            FlowEdge(source, target, data)
+            for source, target, data in self.graph.edges(data=True)
+            if data["kind"] == EdgeKind.FLOWS_TO and "flow_id" in data
+        ]
+        return sorted(edges, key=lambda edge: edge.flow_id)
+
+    def flow_view(self) -> nx.MultiDiGraph:
+        """Read-only view of the system/party flows alone."""
+        return nx.subgraph_view(
+            self.graph,
+            filter_node=lambda key: self.graph.nodes[key]["kind"] in (NodeKind.SYSTEM, NodeKind.PARTY),
+            filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.FLOWS_TO,
+        )
+
+    def field_lineage_view(self) -> nx.MultiDiGraph:
+        """Read-only view of field-to-field lineage."""
+        return nx.subgraph_view(
+            self.graph,
+            filter_node=lambda key: self.graph.nodes[key]["kind"] == NodeKind.FIELD,
+            filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.FLOWS_TO,
+        )
+
+    def _reach(self, view: nx.MultiDiGraph, key: str, depth: int | None) -> set[str]:
+        if depth is None:
+            return nx.descendants(view, key)
+        return set(nx.bfs_tree(view, key, depth_limit=depth)) - {key}
+
+    def descendants(self, key: str, depth: int | None = None) -> set[str]:
+        """Where data at ``key`` flows, up to ``depth`` hops (all when None)."""
+        view = self.field_lineage_view() if self.node(key)["kind"] == NodeKind.FIELD else self.flow_view()
+        return self._reach(view, key, depth)
+
+    def ancestors(self, key: str, depth: int | None = None) -> set[str]:
+        """Where data at ``key`` comes from, up to ``depth`` hops (all when None)."""
+        view = self.field_lineage_view() if self.node(key)["kind"] == NodeKind.FIELD else self.flow_view()
+        return self._reach(view.reverse(copy=False), key, depth)
+
+    def contained(self, key: str) -> list[str]:
+        """Datasets and fields inside a system (or fields inside a dataset)."""
+        contains = nx.subgraph_view(self.graph, filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.CONTAINS)
+        return sorted(nx.descendants(contains, key))
+
+    def categories_held(self, system_key: str) -> set[str]:
+        """Data categories on the fields of a system."""
+        categories: set[str] = set()
+        for key in self.contained(system_key):
+            categories.update(self.graph.nodes[key].get("categories", ()))
+        return categories
+
+    def sub_processors(self, party_key: str) -> list[str]:
+        """Parties engaged under this party, at any depth (its sub-processor chain)."""
+        chain = nx.DiGraph()
+        for key in self.nodes_of(NodeKind.PARTY):
+            parent = self.graph.nodes[key].get("parent_id")
+            if parent and node_key(NodeKind.PARTY, parent) in self.graph:
+                chain.add_edge(node_key(NodeKind.PARTY, parent), key)
+        return sorted(nx.descendants(chain, party_key)) if party_key in chain else []
+
+    def labels(self, keys: Iterable[str]) -> list[str]:
+        return [self.graph.nodes[key]["label"] for key in keys]

@@ -1,0 +1,34 @@
+"""Tables of the catalogue (SQLModel). Migrations in ``catalog/migrations`` follow these.
+
+Every catalogued entity carries provenance (which source and run asserted it, and which run
+retired it), so the record can say where each fact came from and nothing is silently deleted.
+"""
+
+from catalog.models.activity import ActivityRecipient, ActivitySystem, ProcessingActivity
+from catalog.models.flow import FieldLineage, Flow
+from catalog.models.location import Location
+from catalog.models.organisation import Organisation
+from catalog.models.party import Party
+from catalog.models.provenance import Provenance
+from catalog.models.run import IngestRun
+from catalog.models.system import Dataset, DataField, System, SystemLocation
+
+__all__ = [
+    "ActivityRecipient",
+    "ActivitySystem",
+    "DataField",
+    "Dataset",
+    "FieldLineage",
+    "Flow",
+    "IngestRun",
+    "Location",
+    "Organisation",
+    "Party",
+    "ProcessingActivity",
+    "Provenance",
+    "System",
+    "SystemLocation",
+]
+
+#: Catalogued entity tables in dependency order (parents first); used by apply, export and diff.
+ENTITY_TABLES = (Organisation, Location, Party, System, Dataset, DataField, ProcessingActivity, Flow, FieldLineage)

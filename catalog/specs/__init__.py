@@ -1,0 +1,31 @@
+"""Validated input shapes for the catalogue: what a manifest file or the registration form says.
+
+These pydantic models are the one place where input is checked (taxonomy keys, countries, enum
+values, unknown keys); ``ropa schema`` publishes their JSON Schema for editors. Cross-references
+between entries are checked by :func:`catalog.specs.references.check_references`.
+"""
+
+from catalog.specs.activity import ActivitySpec
+from catalog.specs.catalog import CatalogSpec
+from catalog.specs.common import ContactSpec
+from catalog.specs.flow import FlowSpec
+from catalog.specs.location import LocationSpec
+from catalog.specs.organisation import OrganisationSpec
+from catalog.specs.party import PartySpec
+from catalog.specs.references import ReferenceProblem, check_references
+from catalog.specs.system import DatasetSpec, FieldSpec, SystemSpec
+
+__all__ = [
+    "ActivitySpec",
+    "CatalogSpec",
+    "ContactSpec",
+    "DatasetSpec",
+    "FieldSpec",
+    "FlowSpec",
+    "LocationSpec",
+    "OrganisationSpec",
+    "PartySpec",
+    "ReferenceProblem",
+    "SystemSpec",
+    "check_references",
+]

@@ -1,0 +1,52 @@
+"""Building blocks shared by the specs: ids, countries, taxonomy keys, contacts."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from catalog.jurisdictions import load_jurisdictions
+from catalog.taxonomy import TaxonomyKind, load_taxonomy
+
+
+class Spec(BaseModel):
+    """Base of every spec: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True, use_enum_values=True)
+
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80),
+    Field(description="Lower-case id: letters, digits, '-' and '_'; referenced from other entries."),
+]
+
+
+def _country(value: str) -> str:
+    return load_jurisdictions().normalise_country(value)
+
+
+def _taxonomy_key(kind: TaxonomyKind):
+    def check(values: list[str]) -> list[str]:
+        taxonomy = load_taxonomy()
+        return [taxonomy.check(kind, value) for value in values]
+
+    return AfterValidator(check)
+
+
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country),
+    Field(description="Country as ISO 3166-1 alpha-2 (names and common abbreviations such as UK and USA are accepted and normalised)."),
+]
+DataCategories = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_CATEGORY), Field(description="Data category keys (fideslang taxonomy or project extension), e.g. user.contact.email.")]
+DataUses = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_USE), Field(description="Data use keys (fideslang taxonomy), e.g. essential.service.operations.support.")]
+DataSubjects = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_SUBJECT), Field(description="Data subject keys (fideslang taxonomy), e.g. customer, employee.")]
+
+
+class ContactSpec(Spec):
+    """Name and contact details, as Article 30(1)(a) asks for."""
+
+    name: str = Field(description="Person, role or organisation name.")
+    address: str = Field(default="", description="Postal address.")
+    email: str = Field(default="", description="Email address.")
+    phone: str = Field(default="", description="Telephone number.")
