@@ -186,6 +186,15 @@ def _write_system(writer: _Writer, index: int, system: SystemSpec) -> None:
     writer.retire(Dataset, Dataset.system_id == row.id)
 
 
+def _retire_contents_of_retired_systems(writer: _Writer) -> None:
+    """A retired system's datasets and fields are retired with it, by the same run."""
+    run_id = writer.result.run.id
+    retired_systems = select(System.id).where(System.retired_run_id == run_id)
+    writer.retire(Dataset, Dataset.system_id.in_(retired_systems))
+    retired_datasets = select(Dataset.id).where(Dataset.retired_run_id == run_id)
+    writer.retire(DataField, DataField.dataset_id.in_(retired_datasets))
+
+
 def _existing_ids(session: Session) -> dict[str, set[str]]:
     """Ids of current entries, so a partial spec (one system from the form) may reference them."""
     def ids(model) -> set[str]:
@@ -254,6 +263,7 @@ def apply_spec(
     if complete:
         for model in (Flow, ProcessingActivity, System, Party, Location, Organisation):
             writer.retire(model)
+        _retire_contents_of_retired_systems(writer)
     run.added, run.updated, run.unchanged, run.retired = result.added, result.updated, result.unchanged, result.retired
     run.finished_at = _now()
     session.flush()

@@ -58,10 +58,10 @@ class UnknownCountryError(ValueError):
     def __init__(self, value: str, suggestion: str | None = None, suggestion_name: str | None = None):
         self.value, self.suggestion = value, suggestion
         if suggestion:
-            hint = f"did you mean {suggestion}, {suggestion_name}?" if suggestion_name else f"did you mean {suggestion}?"
+            hint = f"did you mean '{suggestion}', {suggestion_name}?" if suggestion_name else f"did you mean '{suggestion}'?"
         else:
             hint = "expected an ISO 3166 alpha-2 or alpha-3 code or a country name"
-        super().__init__(f"Unknown country '{value}' ({hint})")
+        super().__init__(f"unknown country '{value}' ({hint})")
 
 
 class JurisdictionsDataError(ValueError):

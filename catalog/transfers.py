@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from catalog.graph import CatalogGraph, FlowEdge, NodeKind
 from catalog.jurisdictions import Jurisdictions, Regime, TransferAssessment, TransferStatus, load_jurisdictions
+from catalog.vocab import TransferMechanism
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,16 @@ class Transfer:
         return tuple(Regime(r) for r in self.regimes if self.assessment(r).status == TransferStatus.RESTRICTED)
 
     @property
+    def covered_under(self) -> tuple[Regime, ...]:
+        """Regimes whose restricted transfers the mechanism on record covers (an IDTA covers UK GDPR only)."""
+        if not self.mechanism:
+            return ()
+        return tuple(Regime(r) for r in sorted(TransferMechanism(self.mechanism).regimes))
+
+    @property
     def gap_under(self) -> tuple[Regime, ...]:
-        """Regimes under which the transfer is restricted and no mechanism is on record."""
-        return () if self.mechanism else self.restricted_under
+        """Regimes under which the transfer is restricted and no mechanism on record covers it."""
+        return tuple(r for r in self.restricted_under if r not in self.covered_under)
 
     @property
     def has_gap(self) -> bool:
@@ -72,6 +80,7 @@ class Transfer:
             "uk_gdpr": {"status": self.uk.status.value, "note": self.uk.note},
             "eu_gdpr": {"status": self.eu.status.value, "note": self.eu.note},
             "restricted_under": [r.value for r in self.restricted_under],
+            "gap_under": [r.value for r in self.gap_under],
             "gap": self.has_gap,
         }
 

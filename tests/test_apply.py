@@ -95,3 +95,17 @@ def test_sub_processor_listed_before_its_processor_is_written(catalog):
         apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
     with catalog.session() as session:
         assert session.get(Party, "helpdesk-in").parent_id == "cloudco"
+
+
+def test_retiring_a_system_retires_its_datasets_and_fields(loaded_catalog):
+    data = small_spec_data()
+    data["systems"] = [s for s in data["systems"] if s["id"] != "backup"]
+    data["flows"] = [f for f in data["flows"] if f["to"] != "backup"]
+    data["activities"][0]["systems"] = ["crm"]
+    with loaded_catalog.session() as session:
+        result = apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
+    # system, its dataset, its field, and the flow into it
+    assert result.retired == 4
+    with loaded_catalog.session() as session:
+        blob = session.exec(select(DataField).where(DataField.name == "blob")).one()
+        assert blob.retired_run_id == result.run.id

@@ -39,9 +39,10 @@ def test_transfers_are_derived_and_assessed_under_both_regimes(loaded_catalog):
     cloudco = transfers[("crm-cloudco", "US")]
     assert cloudco.uk.status == TransferStatus.ADEQUACY_CERTIFIED
     assert cloudco.eu.status == TransferStatus.ADEQUACY_CERTIFIED
-    # US processor without certification but with an IDTA on record: restricted, covered
+    # US processor without certification but with an IDTA on record: covered under UK GDPR only
     metrics = transfers[("crm-metrics", "US")]
-    assert metrics.uk.status == TransferStatus.RESTRICTED and metrics.mechanism == "uk_idta" and not metrics.has_gap
+    assert metrics.uk.status == TransferStatus.RESTRICTED and metrics.mechanism == "uk_idta"
+    assert metrics.gap_under == (Regime.EU_GDPR,)
     # remote access from India with nothing on record: a gap under both regimes
     helpdesk = transfers[("crm-helpdesk", "IN")]
     assert helpdesk.flow_mechanism == "remote_access"

@@ -160,12 +160,12 @@ def test_misspelt_country_gets_a_suggestion(j):
         j.normalise_country("Untied Kingdom")
     assert caught.value.value == "Untied Kingdom"
     assert caught.value.suggestion == "GB"
-    assert str(caught.value) == "Unknown country 'Untied Kingdom' (did you mean GB, United Kingdom?)"
+    assert str(caught.value) == "unknown country 'Untied Kingdom' (did you mean 'GB', United Kingdom?)"
 
 
 @pytest.mark.parametrize("value", ["Narnia", "", "ZZ"])
 def test_unknown_country_is_rejected_clearly(j, value):
-    with pytest.raises(UnknownCountryError, match=f"Unknown country '{value}'") as caught:
+    with pytest.raises(UnknownCountryError, match=f"unknown country '{value}'") as caught:
         j.normalise_country(value)
     assert caught.value.suggestion is None
     assert "ISO 3166" in str(caught.value)

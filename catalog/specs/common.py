@@ -26,11 +26,8 @@ def _country(value: str) -> str:
 
 
 def _taxonomy_key(kind: TaxonomyKind):
-    def check(values: list[str]) -> list[str]:
-        taxonomy = load_taxonomy()
-        return [taxonomy.check(kind, value) for value in values]
-
-    return AfterValidator(check)
+    """Validate one key, so every bad key of a list is reported with its index."""
+    return AfterValidator(lambda value: load_taxonomy().check(kind, value))
 
 
 CountryCode = Annotated[
@@ -38,9 +35,9 @@ CountryCode = Annotated[
     AfterValidator(_country),
     Field(description="Country as ISO 3166-1 alpha-2 (names and common abbreviations such as UK and USA are accepted and normalised)."),
 ]
-DataCategories = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_CATEGORY), Field(description="Data category keys (fideslang taxonomy or project extension), e.g. user.contact.email.")]
-DataUses = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_USE), Field(description="Data use keys (fideslang taxonomy), e.g. essential.service.operations.support.")]
-DataSubjects = Annotated[list[str], _taxonomy_key(TaxonomyKind.DATA_SUBJECT), Field(description="Data subject keys (fideslang taxonomy), e.g. customer, employee.")]
+DataCategories = Annotated[list[Annotated[str, _taxonomy_key(TaxonomyKind.DATA_CATEGORY)]], Field(description="Data category keys (fideslang taxonomy or project extension), e.g. user.contact.email.")]
+DataUses = Annotated[list[Annotated[str, _taxonomy_key(TaxonomyKind.DATA_USE)]], Field(description="Data use keys (fideslang taxonomy), e.g. essential.service.operations.support.")]
+DataSubjects = Annotated[list[Annotated[str, _taxonomy_key(TaxonomyKind.DATA_SUBJECT)]], Field(description="Data subject keys (fideslang taxonomy), e.g. customer, employee.")]
 
 
 class ContactSpec(Spec):

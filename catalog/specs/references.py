@@ -1,9 +1,9 @@
 """Cross-reference checks: every id an entry names must exist, and ids must be unique."""
 
-import difflib
 from dataclasses import dataclass
 
 from catalog.specs.catalog import CatalogSpec
+from catalog.suggest import nearest
 from catalog.vocab import PartyRole, SystemRole
 
 
@@ -14,11 +14,6 @@ class ReferenceProblem:
     loc: tuple[str | int, ...]
     message: str
     suggestion: str | None = None
-
-
-def _nearest(value: str, candidates) -> str | None:
-    match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def check_references(spec: CatalogSpec, existing: dict[str, set[str]] | None = None) -> list[ReferenceProblem]:
@@ -48,7 +43,7 @@ def check_references(spec: CatalogSpec, existing: dict[str, set[str]] | None = N
 
     def ref(loc: tuple, value: str | None, known: set[str], label: str) -> None:
         if value is not None and value not in known:
-            suggestion = _nearest(value, known)
+            suggestion = nearest(value, known)
             problems.append(ReferenceProblem(loc, f"unknown {label} '{value}'", suggestion))
 
     party_roles = {p.id: p.role for p in spec.parties}

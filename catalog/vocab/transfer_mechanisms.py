@@ -38,6 +38,20 @@ class TransferMechanism(DescribedEnum):
         return self.value.startswith("derogation_")
 
     @property
+    def regimes(self) -> frozenset[str]:
+        """Regimes whose restricted transfers this instrument covers.
+
+        UK instruments (IDTA, UK BCRs) cover UK GDPR only; EU SCCs and EU-approved BCRs cover EU GDPR
+        only; the UK Addendum is appended to the EU SCCs, so together they cover both; derogations and
+        the other Article 46 tools exist under both regimes.
+        """
+        if self in (TransferMechanism.UK_IDTA, TransferMechanism.UK_BCR):
+            return frozenset({"uk_gdpr"})
+        if self.value.startswith("eu_scc_") or self is TransferMechanism.BCR:
+            return frozenset({"eu_gdpr"})
+        return frozenset({"uk_gdpr", "eu_gdpr"})
+
+    @property
     def is_article46_tool(self) -> bool:
         """Article 46 tools expect a transfer impact / risk assessment (Schrems II, C-311/18)."""
         return not self.is_derogation
