@@ -1,0 +1,194 @@
+"""The ``manifest`` source: the catalogue as code, in YAML files kept next to the systems they describe.
+
+A manifest path is one file or a directory read recursively (``*.yml`` and ``*.yaml``, sorted,
+hidden files and directories such as ``.github`` skipped). Each file's top level may hold
+``organisation``, ``locations``, ``systems``, ``parties``, ``activities`` and ``flows``; lists from
+all files are merged in file order and validated as one ``CatalogSpec``. Every error of every file
+is reported with its file, line and field path before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_origin
+
+from pydantic import Field, ValidationError
+
+from catalog.apply import Loc
+from catalog.specs import CatalogSpec, check_references
+from catalog.store import Catalog
+from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
+from catalog.suggest import nearest
+from ingest.errors import IngestError, LocatedError, format_field_path, resolve_path, validation_problems
+from ingest.yaml_source import YamlDocument, load_yaml
+
+SOURCE_NAME = "manifest"
+MANIFEST_SUFFIXES = (".yml", ".yaml")
+ORGANISATION = "organisation"
+#: The list sections of CatalogSpec, merged across files.
+LIST_SECTIONS = tuple(name for name, info in CatalogSpec.model_fields.items() if get_origin(info.annotation) is list)
+SECTIONS = (ORGANISATION, *LIST_SECTIONS)
+
+
+def manifest_files(path: Path) -> list[Path]:
+    """The files a manifest path stands for; IngestError when there are none."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise IngestError([LocatedError(f"no such file or directory: {path}")])
+    files = sorted(
+        candidate for candidate in path.rglob("*")
+        if candidate.suffix in MANIFEST_SUFFIXES and candidate.is_file()
+        and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
+    )
+    if not files:
+        raise IngestError([LocatedError(f"no *.yml or *.yaml files in {path}")])
+    return files
+
+
+def _shown_name(file: Path, root: Path) -> str:
+    """Names in messages are relative to the manifest directory (``systems/crm.yml``)."""
+    return file.relative_to(root).as_posix() if root.is_dir() else str(file)
+
+
+@dataclass
+class _MergedManifests:
+    """The sections of every file merged in file order, remembering where each entry came from."""
+
+    data: dict[str, Any] = field(default_factory=lambda: {section: [] for section in LIST_SECTIONS})
+    origins: dict[Loc, tuple[YamlDocument, Loc]] = field(default_factory=dict)  # merged entry -> (file, path in file)
+    source_refs: dict[Loc, str] = field(default_factory=dict)
+    errors: list[LocatedError] = field(default_factory=list)
+
+    def add(self, document: YamlDocument) -> None:
+        """Merge one file's sections, reporting what cannot be merged."""
+        if document.data is None:  # an empty file
+            return
+        if not isinstance(document.data, dict):
+            self.errors.append(LocatedError(
+                f"the top level must be a mapping with any of: {', '.join(SECTIONS)}", document.file, document.line_of(()),
+            ))
+            return
+        offsets: dict[str, int] = {}
+        for section, value in document.data.items():
+            where = document.line_of((section,))
+            if section not in SECTIONS:
+                self.errors.append(LocatedError(f"unknown section '{section}'", document.file, where, field_path=str(section), suggestion=nearest(section, SECTIONS)))
+            elif value is None:  # 'systems:' with every entry commented out
+                continue
+            elif section == ORGANISATION:
+                self._add_organisation(document, value)
+            elif not isinstance(value, list):
+                self.errors.append(LocatedError(f"'{section}' must be a list of entries", document.file, where, field_path=section))
+            else:
+                offsets[section] = len(self.data[section])
+                for index in range(len(value)):
+                    self.origins[(section, offsets[section] + index)] = (document, (section, index))
+                self.data[section].extend(value)
+        for path, line in document.lines.items():
+            merged = self._merged_path(document, path, offsets)
+            if merged is not None:
+                self.source_refs[merged] = f"{document.file}:{line}"
+
+    def _add_organisation(self, document: YamlDocument, value: Any) -> None:
+        declared = self.origins.get((ORGANISATION,))
+        if declared is not None:
+            first, _ = declared
+            self.errors.append(LocatedError(
+                f"organisation is already declared in {first.file}:{first.line_of((ORGANISATION,))}; a catalogue has one organisation",
+                document.file, document.line_of((ORGANISATION,)), field_path=ORGANISATION,
+            ))
+            return
+        self.origins[(ORGANISATION,)] = (document, (ORGANISATION,))
+        self.data[ORGANISATION] = value
+
+    def _merged_path(self, document: YamlDocument, path: Loc, offsets: dict[str, int]) -> Loc | None:
+        """A path in a file as a path in the merged data, or None when that part was not merged."""
+        if len(path) >= 2 and path[0] in offsets and isinstance(path[1], int):
+            return (path[0], offsets[path[0]] + path[1], *path[2:])
+        organisation = self.origins.get((ORGANISATION,))
+        if path[:1] == (ORGANISATION,) and organisation is not None and organisation[0] is document:
+            return path
+        return None
+
+    def locate(self, loc: Loc, message: str, suggestion: str | None) -> LocatedError:
+        """An error at a merged path, located in the file and line it came from.
+
+        The line is looked up with the keys as the input wrote them; the field path shows the
+        manifest (alias) names.
+        """
+        key = loc[:2] if len(loc) >= 2 and isinstance(loc[1], int) else loc[:1]
+        shown = resolve_path(CatalogSpec, loc).loc
+        origin = self.origins.get(key)
+        if origin is None:
+            return LocatedError(message, field_path=format_field_path(shown), suggestion=suggestion)
+        document, path_in_file = origin
+        rest = len(key)
+        return LocatedError(
+            message, document.file, document.line_of((*path_in_file, *loc[rest:])),
+            field_path=format_field_path((*path_in_file, *shown[rest:])), suggestion=suggestion,
+        )
+
+
+def load_manifests(path: Path | str) -> tuple[CatalogSpec, dict[Loc, str]]:
+    """Read and validate a manifest file or directory: the spec and ``{path in spec: "file:line"}``.
+
+    Raises IngestError with every problem of every file: YAML, unknown keys and values, then (once
+    the entries are valid) references between them.
+    """
+    path = Path(path)
+    files = manifest_files(path)
+    merged = _MergedManifests()
+    for file in files:
+        try:
+            merged.add(load_yaml(file, _shown_name(file, path)))
+        except IngestError as error:
+            merged.errors.extend(error.errors)
+    spec: CatalogSpec | None = None
+    try:
+        spec = CatalogSpec.model_validate(merged.data)
+    except ValidationError as error:
+        merged.errors.extend(merged.locate(p.loc, p.message, p.suggestion) for p in validation_problems(error, CatalogSpec))
+    if spec is not None and not merged.errors:
+        merged.errors.extend(merged.locate(p.loc, p.message, p.suggestion) for p in check_references(spec))
+    if merged.errors:
+        order = {_shown_name(file, path): index for index, file in enumerate(files)}
+        raise IngestError(sorted(merged.errors, key=lambda e: (order.get(e.file or "", -1), e.line or 0)))
+    assert spec is not None
+    return spec, merged.source_refs
+
+
+def ingest_manifests(catalog: Catalog, path: Path | str, actor: str = "") -> IngestReport:
+    """Ingest a manifest file or directory as one run; IngestError (nothing written) on any problem."""
+    started = time.monotonic()
+    spec, source_refs = load_manifests(path)
+    return apply_and_report(
+        catalog, spec, source=SOURCE_NAME, target=str(path), actor=actor, source_refs=source_refs, started=started,
+    )
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """JSON Schema of one manifest file, for editors (``ropa schema``)."""
+    schema = CatalogSpec.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "ROPA catalogue manifest",
+        "description": "One manifest file: any of organisation, locations, systems, parties, activities and flows. "
+        "Lists from all files of a directory are merged.",
+    }
+
+
+class ManifestSource(Source):
+    """Catalog-as-code: the catalogue as YAML files in a repository."""
+
+    name = SOURCE_NAME
+    description = "YAML manifest files (catalog-as-code): a file, or a directory read recursively."
+
+    class Config(SourceConfig):
+        path: Path = Field(description="A manifest file, or a directory read recursively for *.yml and *.yaml files.")
+
+    def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
+        return ingest_manifests(catalog, config.path, actor)

@@ -1,0 +1,169 @@
+"""Safe YAML loading that remembers the line of every key and list item.
+
+Only plain YAML is accepted: the node tree is composed with ``yaml.SafeLoader`` and every tag is
+checked against the safe constructors before anything is built, so ``!!python/object`` and
+friends are refused with a located error instead of being run. Duplicate keys, which PyYAML
+silently lets the last one win, are errors too. Lines are kept in a map from path tuples
+(``("systems", 0, "datasets", 1)``) to 1-based line numbers, so validation errors found later
+can point back into the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from catalog.apply import Loc
+from ingest.errors import IngestError, LocatedError, format_field_path
+
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+
+#: Nodes one document may expand to (aliases included): stops "billion laughs" alias bombs.
+MAX_NODES = 1_000_000
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A loaded file: its data and the line of each path in it."""
+
+    file: str  # as shown in messages
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, path: Loc) -> int | None:
+        """Line of ``path``, or of its deepest part present in the file (a missing key: its parent's line)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(STANDARD_TAG_PREFIX) if tag.startswith(STANDARD_TAG_PREFIX) else tag
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Builder:
+    """Builds Python data from a composed node tree, recording lines and collecting errors."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str):
+        self.loader, self.file = loader, file
+        self.lines: dict[Loc, int] = {}
+        self.errors: list[LocatedError] = []
+        self._active: set[int] = set()
+        self._count = 0
+
+    def error(self, node: Node, message: str, path: Loc = ()) -> None:
+        self.errors.append(LocatedError(message, self.file, node.start_mark.line + 1, node.start_mark.column + 1, format_field_path(path)))
+
+    def allowed(self, node: Node, path: Loc) -> bool:
+        if node.tag in yaml.SafeLoader.yaml_constructors:
+            return True
+        self.error(node, f"tag '{_short_tag(node.tag)}' is not allowed: manifests are plain YAML, read with the safe loader", path)
+        return False
+
+    def build(self, node: Node, path: Loc) -> Any:
+        self._count += 1
+        if self._count > MAX_NODES:
+            raise _TooLarge
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if not self.allowed(node, path):
+            return None
+        if id(node) in self._active:
+            self.error(node, "an alias refers to the node that contains it (recursive YAML)", path)
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, MappingNode) and node.tag == MAP_TAG:
+                return self.mapping(node, path)
+            if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            return self.loader.construct_object(node, deep=True)  # scalars and the other safe tags
+        finally:
+            self._active.discard(id(node))
+
+    def mapping(self, node: MappingNode, path: Loc) -> dict[Any, Any]:
+        own_keys = {id(key) for key, _ in node.value if key.tag != MERGE_TAG}
+        pairs = node.value
+        if len(own_keys) != len(pairs):  # '<<: *defaults' merge keys: merged entries come first, own keys override
+            flat = MappingNode(node.tag, list(pairs), node.start_mark, node.end_mark)
+            self.loader.flatten_mapping(flat)
+            pairs = flat.value
+        result: dict[Any, Any] = {}
+        declared: dict[Any, int] = {}
+        for key_node, value_node in pairs:
+            if not isinstance(key_node, ScalarNode):
+                self.error(key_node, "a key must be a plain value, not a list or mapping", path)
+                continue
+            if not self.allowed(key_node, path):
+                continue
+            key = self.loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if id(key_node) in own_keys:
+                if key in declared:
+                    self.error(key_node, f"duplicate key '{key}' (first at line {declared[key]})", (*path, key))
+                    continue
+                declared[key] = line
+            self.lines[(*path, key)] = line
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def _parser_error(error: yaml.YAMLError, file: str, text: str) -> LocatedError:
+    """The parser's own problem and position: what a person needs to find the typo."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or getattr(error, "reason", None) or str(error)
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
+        context += f" started at line {context_mark.line + 1}"
+    message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None:
+        return LocatedError(message, file, mark.line + 1, mark.column + 1)
+    position = getattr(error, "position", None)  # ReaderError: a character YAML does not allow
+    line = text[:position].count("\n") + 1 if isinstance(position, int) else None
+    return LocatedError(message, file, line)
+
+
+def parse_yaml(text: str, file: str) -> YamlDocument:
+    """Parse one YAML document; raise IngestError with every problem found, located."""
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:  # a character YAML does not allow
+        raise IngestError([_parser_error(error, file, text)]) from None
+    builder = _Builder(loader, file)
+    try:
+        root = loader.get_single_node()
+        data = builder.build(root, ()) if root is not None else None
+    except yaml.YAMLError as error:
+        raise IngestError([_parser_error(error, file, text)]) from None
+    except _TooLarge:
+        raise IngestError([LocatedError(f"document expands to more than {MAX_NODES} nodes (aliases repeated too often)", file)]) from None
+    finally:
+        loader.dispose()
+    if builder.errors:
+        raise IngestError(builder.errors)
+    return YamlDocument(file, data, builder.lines)
+
+
+def load_yaml(path: Path, file: str | None = None) -> YamlDocument:
+    """Read and parse a YAML file; ``file`` is the name shown in messages (default: the path)."""
+    shown = file or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise IngestError([LocatedError(f"not UTF-8 text ({error.reason} at byte {error.start})", shown)]) from None
+    except OSError as error:
+        raise IngestError([LocatedError(f"cannot read file: {error.strerror}", shown)]) from None
+    return parse_yaml(text, shown)
