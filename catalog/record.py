@@ -1,0 +1,866 @@
+"""The Article 30 record, derived from the catalogue rather than retyped.
+
+Every cell is computed from what the catalogue already knows: categories of personal data come
+from the fields of the activity's systems and the flows it runs, third countries from the derived
+transfers, rights from the lawful basis, locations from hosting. So the record cannot drift from
+the systems it describes, and a gap in the record is a gap in the catalogue, fixed once.
+
+The controller record follows the UK ICO documentation template column for column (30 columns,
+A to AD, in seven sections); the processor record follows Article 30(2). Output formats (the
+workbook, JSON, the dashboard) read the :class:`Record` and never query the store themselves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlmodel import Session, select
+
+from catalog.graph import CatalogGraph, NodeKind, node_key
+from catalog.jurisdictions import Jurisdictions, Regime, load_jurisdictions
+from catalog.models import (
+    ActivityRecipient,
+    ActivitySystem,
+    Dataset,
+    Location,
+    Party,
+    ProcessingActivity,
+    System,
+)
+from catalog.taxonomy import Taxonomy, TaxonomyKind, load_taxonomy
+from catalog.transfers import Transfer, derive_transfers
+from catalog.vocab import (
+    Article9Condition,
+    DescribedEnum,
+    DpiaProgress,
+    LawfulBasis,
+    PartyRole,
+    SystemRole,
+    SystemStatus,
+    TransferMechanism,
+)
+
+# --------------------------------------------------------------------------------------------
+# Columns
+# --------------------------------------------------------------------------------------------
+
+SECTION_ARTICLE_30 = "Article 30 Record of Processing Activities"
+SECTION_PRIVACY_NOTICES = "Privacy notices"
+SECTION_CONSENT = "Consent"
+SECTION_ACCESS_REQUESTS = "Access requests"
+SECTION_DPIA = "Data Protection Impact Assessments"
+SECTION_BREACHES = "Personal data breaches"
+SECTION_SCHEDULE_1 = "Data Protection Act 2018 - Special category or criminal conviction and offence data"
+
+#: The ICO controller template's sections, left to right.
+CONTROLLER_SECTIONS = (
+    SECTION_ARTICLE_30, SECTION_PRIVACY_NOTICES, SECTION_CONSENT, SECTION_ACCESS_REQUESTS,
+    SECTION_DPIA, SECTION_BREACHES, SECTION_SCHEDULE_1,
+)
+
+SECTION_PROCESSOR = "Article 30(2) Record of processing carried out on behalf of controllers"
+
+
+def column_letter(number: int) -> str:
+    """Spreadsheet column letter of a 1-based column number (1 -> A, 30 -> AD)."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class RecordColumn:
+    """One column of a record, with the provision that asks for it.
+
+    ``required`` separates what Article 30 or DPA 2018 Schedule 1 para 41 requires from the
+    columns the ICO template adds as good practice; ``key`` names the row attribute that fills it.
+    """
+
+    number: int
+    letter: str
+    heading: str
+    section: str
+    required: bool
+    article: str
+    key: str
+
+
+def _columns(section_rows: Iterable[tuple[str, bool, Iterable[tuple[str, str, str]]]]) -> tuple[RecordColumn, ...]:
+    columns: list[RecordColumn] = []
+    for section, required, rows in section_rows:
+        for key, heading, article in rows:
+            number = len(columns) + 1
+            columns.append(RecordColumn(number, column_letter(number), heading, section, required, article, key))
+    return tuple(columns)
+
+
+#: The ICO controller template's 30 columns (A to AD), headings verbatim, in template order.
+CONTROLLER_COLUMNS: tuple[RecordColumn, ...] = _columns([
+    (SECTION_ARTICLE_30, True, [
+        ("business_function", "Business function", "Art 30(1)"),
+        ("purposes", "Purpose of processing", "Art 30(1)(b)"),
+        ("joint_controller", "Name and contact details of joint controller (if applicable)", "Art 30(1)(a); Art 26"),
+        ("data_subjects", "Categories of individuals", "Art 30(1)(c)"),
+        ("personal_data", "Categories of personal data", "Art 30(1)(c)"),
+        ("recipients", "Categories of recipients", "Art 30(1)(d)"),
+        ("processor_contracts", "Link to contract with processor", "Art 28(3)"),
+        ("third_countries", "Names of third countries or international organisations that personal data are transferred to (if applicable)", "Art 30(1)(e)"),
+        ("exceptional_transfer_safeguards", "Safeguards for exceptional transfers of personal data to third countries or international organisations (if applicable)", "Art 30(1)(e); Art 49(1)"),
+        ("retention", "Retention schedule (if possible)", "Art 30(1)(f)"),
+        ("security_measures", "General description of technical and organisational security measures (if possible)", "Art 30(1)(g); Art 32(1)"),
+    ]),
+    (SECTION_PRIVACY_NOTICES, False, [
+        ("lawful_basis", "Article 6 lawful basis for processing personal data", "Art 6(1); Art 13(1)(c)"),
+        ("article9_condition", "Article 9 condition for processing special category data", "Art 9(2)"),
+        ("legitimate_interests", "Legitimate interests for the processing (if applicable)", "Art 6(1)(f); Art 13(1)(d)"),
+        ("lia_link", "Link to record of legitimate interests assessment (if applicable)", "Art 5(2); Art 6(1)(f)"),
+        ("rights", "Rights available to individuals", "Arts 15-22; Art 13(2)(b)"),
+        ("automated_decision_making", "Existence of automated decision-making, including profiling (if applicable)", "Art 22; Art 13(2)(f)"),
+        ("data_source", "The source of the personal data (if applicable)", "Art 14(2)(f)"),
+    ]),
+    (SECTION_CONSENT, False, [
+        ("consent_record_link", "Link to record of consent", "Art 7(1)"),
+    ]),
+    (SECTION_ACCESS_REQUESTS, False, [
+        ("locations", "Location of personal data", "Art 15"),
+    ]),
+    (SECTION_DPIA, False, [
+        ("dpia_required", "Data Protection Impact Assessment required?", "Art 35(1)"),
+        ("dpia_progress", "Data Protection Impact Assessment progress", "Art 35"),
+        ("dpia_link", "Link to Data Protection Impact Assessment", "Art 35(7)"),
+    ]),
+    (SECTION_BREACHES, False, [
+        ("breach_occurred", "Has a personal data breach occurred?", "Art 33(5)"),
+        ("breach_record_link", "Link to record of personal data breach", "Art 33(5)"),
+    ]),
+    (SECTION_SCHEDULE_1, True, [
+        ("schedule1_condition", "Data Protection Act 2018 Schedule 1 condition for processing", "DPA 2018 Sch 1 para 41(a)"),
+        ("schedule1_lawful_basis", "GDPR Article 6 lawful basis for processing", "DPA 2018 Sch 1 para 41(b)"),
+        ("retention_policy_link", "Link to retention and erasure policy document", "DPA 2018 Sch 1 para 39"),
+        ("retention_policy_followed", "Is personal data retained and erased in accordance with the policy document?", "DPA 2018 Sch 1 para 41(c)"),
+        ("retention_policy_deviation", "Reasons for not adhering to policy document (if applicable)", "DPA 2018 Sch 1 para 41(c)"),
+    ]),
+])
+
+#: The processor record (Article 30(2)), one row per client controller, as the ICO processor template.
+PROCESSOR_COLUMNS: tuple[RecordColumn, ...] = _columns([
+    (SECTION_PROCESSOR, True, [
+        ("controller", "Name and contact details of controller", "Art 30(2)(a)"),
+        ("representative", "Name and contact details of controller's representative (if applicable)", "Art 30(2)(a)"),
+        ("dpo", "Name and contact details of controller's data protection officer (if applicable)", "Art 30(2)(a)"),
+        ("categories_of_processing", "Categories of processing carried out on behalf of the controller", "Art 30(2)(b)"),
+        ("third_countries", "Names of third countries or international organisations that personal data are transferred to (if applicable)", "Art 30(2)(c)"),
+        ("transfer_safeguards", "Safeguards for transfers of personal data to third countries or international organisations (if applicable)", "Art 30(2)(c); Art 46; Art 49(1)"),
+        ("security_measures", "General description of technical and organisational security measures (if possible)", "Art 30(2)(d); Art 32(1)"),
+    ]),
+    (SECTION_PROCESSOR, False, [
+        ("contract_link", "Link to contract with controller", "Art 28(3)"),
+    ]),
+])
+
+#: Headings of the transfers table, in order of :meth:`TransferRow.cells`.
+TRANSFER_HEADINGS = (
+    "Flow", "Processing activity", "Exporter", "Exporter role", "Importer", "Importer role",
+    "Onward via", "Origin country", "Destination country", "Categories of personal data",
+    "UK GDPR status", "EU GDPR status", "Transfer mechanism", "TIA / TRA reference", "Gap (restricted, no mechanism)",
+)
+
+#: Headings of the systems table, in order of :meth:`SystemRow.cells`.
+SYSTEM_HEADINGS = (
+    "System", "Our role", "Status", "Owner", "Locations", "Datasets", "Categories of personal data",
+)
+
+# --------------------------------------------------------------------------------------------
+# Rights by lawful basis (Articles 15-22), as the ICO's lawful basis guidance tabulates them
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSubjectRight:
+    """A right of the data subject and the article that grants it."""
+
+    name: str
+    article: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} ({self.article})"
+
+
+ACCESS = DataSubjectRight("Access", "Art 15")
+RECTIFICATION = DataSubjectRight("Rectification", "Art 16")
+ERASURE = DataSubjectRight("Erasure", "Art 17")
+RESTRICTION = DataSubjectRight("Restriction", "Art 18")
+PORTABILITY = DataSubjectRight("Data portability", "Art 20")
+OBJECTION = DataSubjectRight("Object", "Art 21")
+WITHDRAW_CONSENT = DataSubjectRight("Withdraw consent", "Art 7(3)")
+AUTOMATED_DECISIONS = DataSubjectRight("Not to be subject to solely automated decisions", "Art 22")
+
+_ALWAYS = (ACCESS, RECTIFICATION)
+
+#: Rights that apply under each Article 6 basis (besides Art 22 where there is automated
+#: decision-making). Erasure: not for legal obligation or public task (Art 17(3)(b));
+#: portability: only consent and contract (Art 20(1)(a)); objection: public task and
+#: (recognised) legitimate interests (Art 21(1)); withdrawal: consent (Art 7(3)).
+RIGHTS_BY_LAWFUL_BASIS: dict[LawfulBasis, tuple[DataSubjectRight, ...]] = {
+    LawfulBasis.CONSENT: (*_ALWAYS, ERASURE, RESTRICTION, PORTABILITY, WITHDRAW_CONSENT),
+    LawfulBasis.CONTRACT: (*_ALWAYS, ERASURE, RESTRICTION, PORTABILITY),
+    LawfulBasis.LEGAL_OBLIGATION: (*_ALWAYS, RESTRICTION),
+    LawfulBasis.VITAL_INTERESTS: (*_ALWAYS, ERASURE, RESTRICTION),
+    LawfulBasis.PUBLIC_TASK: (*_ALWAYS, RESTRICTION, OBJECTION),
+    LawfulBasis.LEGITIMATE_INTERESTS: (*_ALWAYS, ERASURE, RESTRICTION, OBJECTION),
+    LawfulBasis.RECOGNISED_LEGITIMATE_INTEREST: (*_ALWAYS, ERASURE, RESTRICTION, OBJECTION),
+}
+
+
+def rights_available(lawful_basis: str | None, *, automated_decision_making: bool = False) -> tuple[DataSubjectRight, ...]:
+    """Rights individuals have for processing on this basis; none can be derived without a basis."""
+    basis = _member(LawfulBasis, lawful_basis)
+    if basis is None:
+        return ()
+    rights = RIGHTS_BY_LAWFUL_BASIS[basis]
+    return (*rights, AUTOMATED_DECISIONS) if automated_decision_making else rights
+
+
+# --------------------------------------------------------------------------------------------
+# Record data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Name and contact details (Article 30(1)(a)); the contact block of the template."""
+
+    name: str = ""
+    address: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping | None) -> Contact | None:
+        """From the ``{name, address, email, phone}`` JSON the catalogue stores; None when absent."""
+        if not data:
+            return None
+        return cls(*(str(data.get(key) or "") for key in ("name", "address", "email", "phone")))
+
+    def text(self) -> str:
+        """One line: the name, then whichever details are known."""
+        return ", ".join(part for part in (self.name, self.address, self.email, self.phone) if part)
+
+
+@dataclass(frozen=True)
+class OrganisationContacts:
+    """The contact block: controller, DPO and representatives (Article 30(1)(a), Article 27)."""
+
+    controller: Contact
+    dpo: Contact | None = None
+    uk_representative: Contact | None = None
+    eu_representative: Contact | None = None
+    registration: str | None = None
+    country: str = ""
+
+    def blocks(self) -> list[tuple[str, Contact | None]]:
+        """(title, contact) pairs in template order: controller, DPO, then each representative on
+        record (one empty "Representative" block when there is none, as in the template)."""
+        blocks: list[tuple[str, Contact | None]] = [("Controller", self.controller), ("Data Protection Officer", self.dpo)]
+        if self.uk_representative or self.eu_representative:
+            if self.uk_representative:
+                blocks.append(("UK representative", self.uk_representative))
+            if self.eu_representative:
+                blocks.append(("EU representative", self.eu_representative))
+        else:
+            blocks.append(("Representative", None))
+        return blocks
+
+
+@dataclass(frozen=True)
+class ControllerRow:
+    """One processing activity as a row of the ICO controller template (Article 30(1))."""
+
+    activity_id: str
+    activity_name: str
+    business_function: str
+    purposes: str
+    joint_controller: str
+    data_subjects: str
+    personal_data: str
+    recipients: str
+    processor_contracts: str
+    third_countries: str
+    exceptional_transfer_safeguards: str
+    retention: str
+    security_measures: str
+    lawful_basis: str
+    article9_condition: str
+    legitimate_interests: str
+    lia_link: str
+    rights: str
+    automated_decision_making: str
+    data_source: str
+    consent_record_link: str
+    locations: str
+    dpia_required: str
+    dpia_progress: str
+    dpia_link: str
+    breach_occurred: str
+    breach_record_link: str
+    schedule1_condition: str
+    schedule1_lawful_basis: str
+    retention_policy_link: str
+    retention_policy_followed: str
+    retention_policy_deviation: str
+    special_category: bool = False
+    criminal_offence: bool = False
+
+    def cells(self) -> list[str]:
+        """The 30 cells in template order (A to AD)."""
+        return [getattr(self, column.key) for column in CONTROLLER_COLUMNS]
+
+    def as_dict(self) -> dict[str, str]:
+        """Heading -> cell text."""
+        return {column.heading: getattr(self, column.key) for column in CONTROLLER_COLUMNS}
+
+
+@dataclass(frozen=True)
+class ProcessorRow:
+    """One client controller we act for, as a row of the processor record (Article 30(2))."""
+
+    controller_id: str
+    controller: str
+    representative: str
+    dpo: str
+    categories_of_processing: str
+    third_countries: str
+    transfer_safeguards: str
+    security_measures: str
+    contract_link: str
+
+    def cells(self) -> list[str]:
+        return [getattr(self, column.key) for column in PROCESSOR_COLUMNS]
+
+    def as_dict(self) -> dict[str, str]:
+        return {column.heading: getattr(self, column.key) for column in PROCESSOR_COLUMNS}
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """One derived transfer, in words (the transfers annex of the record)."""
+
+    flow_id: str
+    activity: str
+    exporter: str
+    exporter_role: str
+    importer: str
+    importer_role: str
+    onward_via: str
+    origin: str
+    destination: str
+    personal_data: str
+    uk_status: str
+    eu_status: str
+    mechanism: str
+    assessment_ref: str
+    gap: str
+
+    def cells(self) -> list[str]:
+        return [
+            self.flow_id, self.activity, self.exporter, self.exporter_role, self.importer, self.importer_role,
+            self.onward_via, self.origin, self.destination, self.personal_data, self.uk_status, self.eu_status,
+            self.mechanism, self.assessment_ref, self.gap,
+        ]
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(zip(TRANSFER_HEADINGS, self.cells(), strict=True))
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    """One system with where it is hosted and what it holds (answers "where is my data?")."""
+
+    system_id: str
+    system: str
+    role: str
+    status: str
+    owner: str
+    locations: str
+    datasets: int
+    personal_data: str
+
+    def cells(self) -> list[str | int]:
+        return [self.system, self.role, self.status, self.owner, self.locations, self.datasets, self.personal_data]
+
+    def as_dict(self) -> dict[str, str | int]:
+        return dict(zip(SYSTEM_HEADINGS, self.cells(), strict=True))
+
+
+@dataclass(frozen=True)
+class Record:
+    """The whole Article 30 record at one moment: contact block, rows and annexes, sorted by id."""
+
+    organisation: OrganisationContacts | None
+    regimes: tuple[str, ...]
+    controller_rows: tuple[ControllerRow, ...]
+    processor_rows: tuple[ProcessorRow, ...]
+    transfer_rows: tuple[TransferRow, ...]
+    system_rows: tuple[SystemRow, ...]
+    generated_at: datetime | None = None
+
+    @property
+    def regime_labels(self) -> tuple[str, ...]:
+        return tuple(_label(Regime, regime) for regime in self.regimes)
+
+
+# --------------------------------------------------------------------------------------------
+# Wording helpers
+# --------------------------------------------------------------------------------------------
+
+LIST_SEPARATOR = "; "
+LINE_SEPARATOR = "\n"
+
+COLLECTED_FROM_SUBJECT = "Collected from the data subject"
+NO_AUTOMATED_DECISIONS = "No"
+
+#: Plural group titles for the recipients cell, in PartyRole order.
+_RECIPIENT_GROUP_TITLES = {
+    PartyRole.PROCESSOR: "Processors",
+    PartyRole.SUB_PROCESSOR: "Sub-processors",
+    PartyRole.JOINT_CONTROLLER: "Joint controllers",
+    PartyRole.INDEPENDENT_CONTROLLER: "Independent controllers",
+    PartyRole.GROUP_COMPANY: "Group companies",
+    PartyRole.CLIENT_CONTROLLER: "Client controllers",
+    PartyRole.PUBLIC_AUTHORITY: "Public authorities",
+}
+
+
+def _member(enum: type[Enum], value: str | None):
+    """The enum member for a stored value, or None (unknown values are kept as text elsewhere)."""
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+def _label(enum: type[Enum], value: str | None) -> str:
+    """Display label of a stored enum value; the raw value when it is not a member."""
+    member = _member(enum, value)
+    if member is None:
+        return value or ""
+    return getattr(member, "label", None) or str(member.value)
+
+
+def _with_article(enum: type[DescribedEnum], value: str | None) -> str:
+    """'Contract (Art 6(1)(b))': the label with the article it rests on."""
+    member = _member(enum, value)
+    if member is None:
+        return value or ""
+    return f"{member.label} ({member.article})"
+
+
+def _derogation_article(mechanism: TransferMechanism) -> str:
+    """'Art 49(1)(a)' from the mechanism's sourced description ('Article 49(1)(a).')."""
+    return mechanism.description.split(";")[0].rstrip(".").replace("Article ", "Art ", 1)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Yes" if value else "No")
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """Non-empty items, first occurrence kept, in order."""
+    return [item for item in dict.fromkeys(items) if item]
+
+
+def _joined(items: Iterable[str], separator: str = LIST_SEPARATOR) -> str:
+    return separator.join(_unique(items))
+
+
+# --------------------------------------------------------------------------------------------
+# Building the record
+# --------------------------------------------------------------------------------------------
+
+
+def _current(model):
+    return select(model).where(model.retired_run_id.is_(None))
+
+
+class _RecordBuilder:
+    """Reads the current catalogue once, then derives every row from it."""
+
+    def __init__(self, session: Session, taxonomy: Taxonomy, jurisdictions: Jurisdictions):
+        self.taxonomy, self.jurisdictions = taxonomy, jurisdictions
+        self.graph = CatalogGraph.load(session)
+        self.organisation = self.graph.organisation
+        self.regimes = tuple(self.graph.regimes)
+        # sorted here, not by the database: PostgreSQL collations order '-' and '_' unlike SQLite
+        self.activities = sorted(session.exec(_current(ProcessingActivity)).all(), key=lambda row: row.id)
+        self.systems = {row.id: row for row in sorted(session.exec(_current(System)).all(), key=lambda row: row.id)}
+        self.parties = {row.id: row for row in sorted(session.exec(_current(Party)).all(), key=lambda row: row.id)}
+        self.locations = {row.id: row for row in session.exec(_current(Location)).all()}
+        self.datasets: dict[str, list[Dataset]] = defaultdict(list)
+        for dataset in sorted(session.exec(_current(Dataset)).all(), key=lambda row: (row.system_id, row.name)):
+            if dataset.system_id in self.systems:
+                self.datasets[dataset.system_id].append(dataset)
+        self.activity_systems: dict[str, list[str]] = defaultdict(list)
+        for link in sorted(session.exec(select(ActivitySystem)).all(), key=lambda row: (row.activity_id, row.system_id)):
+            if link.system_id in self.systems:
+                self.activity_systems[link.activity_id].append(link.system_id)
+        self.activity_recipients: dict[str, list[str]] = defaultdict(list)
+        for link in sorted(session.exec(select(ActivityRecipient)).all(), key=lambda row: (row.activity_id, row.party_id)):
+            if link.party_id in self.parties:
+                self.activity_recipients[link.activity_id].append(link.party_id)
+        self.flows_by_activity: dict[str, list] = defaultdict(list)
+        for edge in self.graph.flows():
+            if edge.data.get("activity_id"):
+                self.flows_by_activity[edge.data["activity_id"]].append(edge)
+        self.activity_names = {activity.id: activity.name for activity in self.activities}
+        self.transfers = derive_transfers(self.graph, jurisdictions)
+
+    # ---- shared derivations ------------------------------------------------------------------
+    def category_label(self, key: str) -> str:
+        """The category's label, marked when it is special category or criminal offence data."""
+        label = self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key)
+        if self.taxonomy.article9_category(key):
+            return f"{label} (special category, Art 9)"
+        if self.taxonomy.article10_category(key):
+            return f"{label} (criminal offence data, Art 10)"
+        return label
+
+    def categories_text(self, keys: Iterable[str]) -> str:
+        return _joined(sorted({self.category_label(key) for key in keys}, key=str.casefold))
+
+    def country_name(self, code: str) -> str:
+        return self.jurisdictions.country_name(code)
+
+    def is_third_country(self, destination: str) -> bool:
+        """Outside the territory of every regime the record is kept under: outside the UK, and,
+        when the record is kept under EU GDPR too, outside the EEA. Data reaching Ireland is not
+        sent to a third country by an organisation that keeps its record under both regimes."""
+        return all(destination not in self.jurisdictions.territory(regime) for regime in self.regimes)
+
+    def system_keys(self, activity_id: str) -> set[str]:
+        return {node_key(NodeKind.SYSTEM, system_id) for system_id in self.activity_systems.get(activity_id, ())}
+
+    def transfers_of(self, activity_id: str, *, recipients: Iterable[str] = ()) -> list[Transfer]:
+        """Transfers made for an activity: its flows, plus its systems sending to its recipients."""
+        systems = self.system_keys(activity_id)
+        importers = {node_key(NodeKind.PARTY, party_id) for party_id in recipients}
+        return [
+            transfer for transfer in self.transfers
+            if transfer.activity_id == activity_id or (transfer.exporter in systems and transfer.importer in importers)
+        ]
+
+    def third_countries(self, transfers: Iterable[Transfer]) -> list[str]:
+        codes = {transfer.destination for transfer in transfers if self.is_third_country(transfer.destination)}
+        return sorted((self.country_name(code) for code in codes), key=str.casefold)
+
+    def security_measures(self, own: Iterable[str], system_ids: Iterable[str]) -> str:
+        measures = list(own)
+        for system_id in system_ids:
+            measures.extend(self.systems[system_id].security_measures or ())
+        return _joined(measures)
+
+    def location_text(self, location_id: str) -> str:
+        """'London DC (Acme, London, United Kingdom)'."""
+        location = self.locations[location_id]
+        details = _unique([location.provider or "", location.city or "", self.country_name(location.country)])
+        return f"{location.name} ({', '.join(details)})"
+
+    def system_locations(self, system_id: str) -> str:
+        location_ids = self.graph.node(node_key(NodeKind.SYSTEM, system_id)).get("locations", ())
+        return _joined(self.location_text(location_id) for location_id in location_ids if location_id in self.locations)
+
+    def party_text(self, party: Party) -> str:
+        """'Cloudco Inc (US)': name with the countries where it receives or processes the data."""
+        countries = _unique([party.country, *(party.processing_countries or ())])
+        return f"{party.name} ({', '.join(countries)})" if countries else party.name
+
+    def party_contact(self, party: Party) -> str:
+        """'Client A plc (United Kingdom)' then its contact line, for joint controller and client cells."""
+        contact = Contact.from_mapping(party.contact)
+        lines = [f"{party.name} ({self.country_name(party.country)})", f"Contact: {contact.text()}" if contact else ""]
+        return _joined(lines, LINE_SEPARATOR)
+
+    # ---- controller record -------------------------------------------------------------------
+    def controller_row(self, activity: ProcessingActivity) -> ControllerRow:
+        system_ids = self.activity_systems.get(activity.id, [])
+        flows = self.flows_by_activity.get(activity.id, [])
+
+        purposes = [activity.purpose_text]
+        if activity.purposes:
+            uses = _joined(self.taxonomy.label(TaxonomyKind.DATA_USE, key) for key in activity.purposes)
+            purposes.append(f"Data uses: {uses}")
+
+        subjects = list(activity.data_subjects or ())
+        for system_id in system_ids:
+            for dataset in self.datasets.get(system_id, ()):
+                subjects.extend(dataset.data_subjects or ())
+
+        categories = set(activity.data_categories or ())
+        for system_id in system_ids:
+            categories |= self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))
+        for edge in flows:
+            categories.update(edge.data.get("categories", ()))
+        special = any(self.taxonomy.article9_category(key) for key in categories) or bool(activity.article9_condition)
+        criminal = any(self.taxonomy.article10_category(key) for key in categories) or bool(activity.article10_authority)
+
+        recipient_ids = list(self.activity_recipients.get(activity.id, []))
+        for edge in flows:
+            target = self.graph.node(edge.target)
+            if target["kind"] == NodeKind.PARTY:
+                recipient_ids.append(target["id"])
+        recipients = [self.parties[party_id] for party_id in sorted(set(recipient_ids)) if party_id in self.parties]
+
+        transfers = self.transfers_of(activity.id, recipients=[party.id for party in recipients])
+        automated = bool(activity.automated_decision_making)
+
+        return ControllerRow(
+            activity_id=activity.id,
+            activity_name=activity.name,
+            business_function=activity.business_function,
+            purposes=_joined(purposes, LINE_SEPARATOR),
+            joint_controller=self.joint_controller(activity),
+            data_subjects=_joined(sorted({self.taxonomy.label(TaxonomyKind.DATA_SUBJECT, key) for key in subjects}, key=str.casefold)),
+            personal_data=self.categories_text(categories),
+            recipients=self.recipients_text(recipients),
+            processor_contracts=self.processor_contracts(recipients),
+            third_countries=_joined(self.third_countries(transfers)),
+            exceptional_transfer_safeguards=self.exceptional_safeguards(activity, transfers),
+            retention=self.retention_text(activity, system_ids),
+            security_measures=self.security_measures(activity.security_measures or (), system_ids),
+            lawful_basis=_with_article(LawfulBasis, activity.lawful_basis),
+            article9_condition=_with_article(Article9Condition, activity.article9_condition),
+            legitimate_interests=activity.legitimate_interest or "",
+            lia_link=activity.lia_link or "",
+            rights=_joined(right.text for right in rights_available(activity.lawful_basis, automated_decision_making=automated)),
+            automated_decision_making=activity.automated_decision_making or NO_AUTOMATED_DECISIONS,
+            data_source=activity.data_source or COLLECTED_FROM_SUBJECT,
+            consent_record_link=activity.consent_record_link or "",
+            locations=_joined(
+                (f"{self.systems[system_id].name}: {self.system_locations(system_id) or 'hosting location not recorded'}" for system_id in system_ids),
+                LINE_SEPARATOR,
+            ),
+            dpia_required=_yes_no(activity.dpia_required),
+            dpia_progress=_label(DpiaProgress, activity.dpia_progress),
+            dpia_link=activity.dpia_link or "",
+            breach_occurred="Yes" if activity.breach_record_link else "No",
+            breach_record_link=activity.breach_record_link or "",
+            schedule1_condition=_joined(
+                [
+                    activity.schedule1_condition or "",
+                    f"Criminal offence data: {activity.article10_authority} (Art 10; DPA 2018 s10)" if activity.article10_authority else "",
+                ],
+                LINE_SEPARATOR,
+            ),
+            schedule1_lawful_basis=_with_article(LawfulBasis, activity.lawful_basis) if (special or criminal) else "",
+            retention_policy_link=activity.retention_policy_link or "",
+            retention_policy_followed=_yes_no(activity.retention_policy_followed),
+            retention_policy_deviation=activity.retention_policy_deviation or "",
+            special_category=special,
+            criminal_offence=criminal,
+        )
+
+    def joint_controller(self, activity: ProcessingActivity) -> str:
+        party = self.parties.get(activity.joint_controller_id) if activity.joint_controller_id else None
+        return self.party_contact(party) if party else ""
+
+    def recipients_text(self, recipients: list[Party]) -> str:
+        """'Processors: Cloudco Inc (US)' lines, one per role, in PartyRole order."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for party in recipients:
+            groups[party.role].append(self.party_text(party))
+        order = [role.value for role in PartyRole] + sorted(set(groups) - {role.value for role in PartyRole})
+        lines = []
+        for role in order:
+            if role in groups:
+                member = _member(PartyRole, role)
+                title = _RECIPIENT_GROUP_TITLES.get(member, role) if member else role
+                lines.append(f"{title}: {_joined(sorted(groups[role], key=str.casefold))}")
+        return LINE_SEPARATOR.join(lines)
+
+    def processor_contracts(self, recipients: list[Party]) -> str:
+        """Contract reference of each processor and sub-processor recipient; missing ones said so."""
+        entries = []
+        for party in recipients:
+            role = _member(PartyRole, party.role)
+            if role is not None and role.is_processor:
+                entries.append(f"{party.name}: {party.contract_ref or 'no contract on record'}")
+        return _joined(entries)
+
+    def exceptional_safeguards(self, activity: ProcessingActivity, transfers: list[Transfer]) -> str:
+        """Documented safeguards plus each Article 49 derogation relied on, with where to."""
+        lines = [activity.transfer_safeguards or ""]
+        derogations: dict[TransferMechanism, set[str]] = defaultdict(set)
+        for transfer in transfers:
+            mechanism = _member(TransferMechanism, transfer.mechanism)
+            if mechanism is not None and mechanism.is_derogation:
+                derogations[mechanism].add(self.country_name(transfer.destination))
+        for mechanism in TransferMechanism:
+            if mechanism in derogations:
+                countries = ", ".join(sorted(derogations[mechanism], key=str.casefold))
+                lines.append(f"{mechanism.label} ({_derogation_article(mechanism)}): {countries}")
+        return _joined(lines, LINE_SEPARATOR)
+
+    def retention_text(self, activity: ProcessingActivity, system_ids: list[str]) -> str:
+        """The activity's retention, then datasets that keep data for a different period."""
+        lines = [activity.retention or ""]
+        for system_id in system_ids:
+            for dataset in self.datasets.get(system_id, ()):
+                if dataset.retention and dataset.retention != activity.retention:
+                    lines.append(f"{self.systems[system_id].name} / {dataset.name}: {dataset.retention}")
+        return _joined(lines, LINE_SEPARATOR)
+
+    # ---- processor record --------------------------------------------------------------------
+    def processor_rows(self) -> list[ProcessorRow]:
+        by_controller: dict[str, list[ProcessingActivity]] = defaultdict(list)
+        for activity in self.activities:
+            if activity.role == SystemRole.PROCESSOR and activity.controller_id:
+                by_controller[activity.controller_id].append(activity)
+        clients = {party.id for party in self.parties.values() if party.role == PartyRole.CLIENT_CONTROLLER}
+        rows = []
+        for controller_id in sorted(clients | set(by_controller)):
+            party = self.parties.get(controller_id)
+            if party is None:
+                continue  # the client was retired; its processing is no longer ours to record
+            rows.append(self.processor_row(party, by_controller.get(controller_id, [])))
+        return rows
+
+    def processor_row(self, party: Party, activities: list[ProcessingActivity]) -> ProcessorRow:
+        categories, transfers, system_ids, own_measures = [], [], [], []
+        ours = {activity.id for activity in activities}
+        # a flow from a shared system that is explicitly another client's processing is not this client's transfer
+        other_clients = {a.id for a in self.activities if a.role == SystemRole.PROCESSOR and a.id not in ours}
+        for activity in activities:
+            purposes = activity.purpose_text or _joined(self.taxonomy.label(TaxonomyKind.DATA_USE, key) for key in activity.purposes)
+            categories.append(f"{activity.name}: {purposes}" if purposes else activity.name)
+            activity_systems = self.activity_systems.get(activity.id, [])
+            system_ids.extend(activity_systems)
+            own_measures.extend(activity.security_measures or ())
+            keys = self.system_keys(activity.id)
+            transfers.extend(
+                t for t in self.transfers
+                if t.activity_id == activity.id or (t.exporter in keys and t.activity_id not in other_clients)
+            )
+        transfers = list({(t.flow_id, t.origin, t.destination): t for t in transfers}.values())
+        representative, dpo = Contact.from_mapping(party.representative), Contact.from_mapping(party.dpo)
+        return ProcessorRow(
+            controller_id=party.id,
+            controller=self.party_contact(party),
+            representative=representative.text() if representative else "",
+            dpo=dpo.text() if dpo else "",
+            categories_of_processing=_joined(categories, LINE_SEPARATOR),
+            third_countries=_joined(self.third_countries(transfers)),
+            transfer_safeguards=self.transfer_safeguards(transfers),
+            security_measures=self.security_measures(own_measures, _unique(system_ids)),
+            contract_link=party.contract_ref or "",
+        )
+
+    def transfer_safeguards(self, transfers: list[Transfer]) -> str:
+        """Per third country: the mechanism on record, adequacy, or that nothing is on record."""
+        by_country: dict[str, set[str]] = defaultdict(set)
+        for transfer in transfers:
+            if not self.is_third_country(transfer.destination):
+                continue
+            if transfer.mechanism:
+                text = _label(TransferMechanism, transfer.mechanism)
+            elif transfer.restricted_under:
+                text = "no transfer mechanism on record"
+            else:
+                text = "adequacy"
+            by_country[self.country_name(transfer.destination)].add(text)
+        return _joined(
+            (f"{country}: {', '.join(sorted(texts))}" for country, texts in sorted(by_country.items(), key=lambda item: item[0].casefold())),
+            LINE_SEPARATOR,
+        )
+
+    # ---- annexes -----------------------------------------------------------------------------
+    def transfer_row(self, transfer: Transfer) -> TransferRow:
+        return TransferRow(
+            flow_id=transfer.flow_id,
+            activity=self.activity_names.get(transfer.activity_id, transfer.activity_id or ""),
+            exporter=transfer.exporter_name,
+            exporter_role=self.role_label(transfer.exporter_role),
+            importer=transfer.importer_name,
+            importer_role=self.role_label(transfer.importer_role),
+            onward_via=" > ".join(self.graph.node(key)["label"] for key in transfer.via if key in self.graph.graph),
+            origin=self.country_name(transfer.origin),
+            destination=self.country_name(transfer.destination),
+            personal_data=self.categories_text(transfer.data_categories),
+            uk_status=self.assessment_text(transfer, Regime.UK_GDPR),
+            eu_status=self.assessment_text(transfer, Regime.EU_GDPR),
+            mechanism=_label(TransferMechanism, transfer.mechanism),
+            assessment_ref=transfer.assessment_ref or "",
+            gap=f"Yes ({', '.join(regime.label for regime in transfer.gap_under)})" if transfer.has_gap else "No",
+        )
+
+    @staticmethod
+    def role_label(role: str) -> str:
+        if role == "system":
+            return "Our system"
+        return _label(PartyRole, role) if _member(PartyRole, role) else _label(SystemRole, role)
+
+    @staticmethod
+    def assessment_text(transfer: Transfer, regime: Regime) -> str:
+        assessment = transfer.assessment(regime)
+        return _label(type(assessment.status), assessment.status)
+
+    def system_row(self, system: System) -> SystemRow:
+        owner = _joined([system.owner_team, system.owner_email], ", ")
+        return SystemRow(
+            system_id=system.id,
+            system=system.name,
+            role=_label(SystemRole, system.role),
+            status=_label(SystemStatus, system.status),
+            owner=owner,
+            locations=self.system_locations(system.id),
+            datasets=len(self.datasets.get(system.id, ())),
+            personal_data=self.categories_text(self.graph.categories_held(node_key(NodeKind.SYSTEM, system.id))),
+        )
+
+    def organisation_contacts(self) -> OrganisationContacts | None:
+        organisation = self.organisation
+        if organisation is None:
+            return None
+        return OrganisationContacts(
+            controller=Contact(organisation.name, organisation.address, organisation.email, organisation.phone),
+            dpo=Contact.from_mapping(organisation.dpo),
+            uk_representative=Contact.from_mapping(organisation.uk_representative),
+            eu_representative=Contact.from_mapping(organisation.eu_representative),
+            registration=organisation.registration,
+            country=organisation.country,
+        )
+
+    def build(self, generated_at: datetime | None) -> Record:
+        controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
+        return Record(
+            organisation=self.organisation_contacts(),
+            regimes=self.regimes,
+            controller_rows=tuple(self.controller_row(activity) for activity in controller_activities),
+            processor_rows=tuple(self.processor_rows()),
+            transfer_rows=tuple(self.transfer_row(transfer) for transfer in self.transfers),
+            system_rows=tuple(self.system_row(system) for system in self.systems.values()),
+            generated_at=generated_at,
+        )
+
+
+def build_record(
+    session: Session,
+    *,
+    generated_at: datetime | None = None,
+    taxonomy: Taxonomy | None = None,
+    jurisdictions: Jurisdictions | None = None,
+) -> Record:
+    """Derive the Article 30 record from the current (non-retired) catalogue entries.
+
+    ``generated_at`` is carried to outputs (e.g. workbook properties); leave it None for
+    byte-stable output from the same catalogue.
+    """
+    builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions())
+    return builder.build(generated_at)

@@ -1,0 +1,328 @@
+"""The Article 30 record is derived from the catalogue: columns, rows, rights, transfers, retirement."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.apply import apply_spec
+from catalog.record import (
+    CONTROLLER_COLUMNS,
+    CONTROLLER_SECTIONS,
+    PROCESSOR_COLUMNS,
+    SYSTEM_HEADINGS,
+    TRANSFER_HEADINGS,
+    ControllerRow,
+    Record,
+    build_record,
+    column_letter,
+    rights_available,
+)
+from catalog.specs import CatalogSpec
+from catalog.vocab import LawfulBasis
+from tests.factories import small_spec_data
+
+# The ICO controller template's headings, typed here independently of catalog/record.py so that a
+# slip in either place fails the test.
+ICO_HEADINGS = [
+    "Business function",
+    "Purpose of processing",
+    "Name and contact details of joint controller (if applicable)",
+    "Categories of individuals",
+    "Categories of personal data",
+    "Categories of recipients",
+    "Link to contract with processor",
+    "Names of third countries or international organisations that personal data are transferred to (if applicable)",
+    "Safeguards for exceptional transfers of personal data to third countries or international organisations (if applicable)",
+    "Retention schedule (if possible)",
+    "General description of technical and organisational security measures (if possible)",
+    "Article 6 lawful basis for processing personal data",
+    "Article 9 condition for processing special category data",
+    "Legitimate interests for the processing (if applicable)",
+    "Link to record of legitimate interests assessment (if applicable)",
+    "Rights available to individuals",
+    "Existence of automated decision-making, including profiling (if applicable)",
+    "The source of the personal data (if applicable)",
+    "Link to record of consent",
+    "Location of personal data",
+    "Data Protection Impact Assessment required?",
+    "Data Protection Impact Assessment progress",
+    "Link to Data Protection Impact Assessment",
+    "Has a personal data breach occurred?",
+    "Link to record of personal data breach",
+    "Data Protection Act 2018 Schedule 1 condition for processing",
+    "GDPR Article 6 lawful basis for processing",
+    "Link to retention and erasure policy document",
+    "Is personal data retained and erased in accordance with the policy document?",
+    "Reasons for not adhering to policy document (if applicable)",
+]
+ICO_SECTION_SIZES = {
+    "Article 30 Record of Processing Activities": 11,
+    "Privacy notices": 7,
+    "Consent": 1,
+    "Access requests": 1,
+    "Data Protection Impact Assessments": 3,
+    "Personal data breaches": 2,
+    "Data Protection Act 2018 - Special category or criminal conviction and offence data": 5,
+}
+
+
+def _record(catalog) -> Record:
+    with catalog.session() as session:
+        return build_record(session)
+
+
+def _apply(catalog, data: dict) -> None:
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest", target="tests")
+
+
+def _row(record: Record, activity_id: str) -> ControllerRow:
+    return next(row for row in record.controller_rows if row.activity_id == activity_id)
+
+
+# ---- columns -----------------------------------------------------------------------------------
+
+
+def test_controller_columns_follow_the_ico_template():
+    assert [column.heading for column in CONTROLLER_COLUMNS] == ICO_HEADINGS
+    assert [column.number for column in CONTROLLER_COLUMNS] == list(range(1, 31))
+    assert CONTROLLER_COLUMNS[0].letter == "A" and CONTROLLER_COLUMNS[25].letter == "Z" and CONTROLLER_COLUMNS[-1].letter == "AD"
+    sizes = {section: sum(1 for c in CONTROLLER_COLUMNS if c.section == section) for section in CONTROLLER_SECTIONS}
+    assert sizes == ICO_SECTION_SIZES
+    assert list(dict.fromkeys(c.section for c in CONTROLLER_COLUMNS)) == list(ICO_SECTION_SIZES)
+
+
+def test_required_columns_are_article_30_and_schedule_1():
+    required = [column.number for column in CONTROLLER_COLUMNS if column.required]
+    assert required == [*range(1, 12), *range(26, 31)]
+    assert all(column.article for column in CONTROLLER_COLUMNS)
+    by_heading = {column.heading: column for column in CONTROLLER_COLUMNS}
+    assert by_heading["Purpose of processing"].article == "Art 30(1)(b)"
+    assert by_heading["Article 6 lawful basis for processing personal data"].article.startswith("Art 6(1)")
+    assert by_heading["Data Protection Act 2018 Schedule 1 condition for processing"].article.startswith("DPA 2018 Sch 1 para 41")
+
+
+def test_column_letters():
+    assert [column_letter(n) for n in (1, 26, 27, 30, 52, 53)] == ["A", "Z", "AA", "AD", "AZ", "BA"]
+
+
+def test_row_shapes_match_their_headings(loaded_catalog):
+    record = _record(loaded_catalog)
+    assert all(len(row.cells()) == len(CONTROLLER_COLUMNS) for row in record.controller_rows)
+    assert all(len(row.cells()) == len(PROCESSOR_COLUMNS) for row in record.processor_rows)
+    assert all(len(row.cells()) == len(TRANSFER_HEADINGS) for row in record.transfer_rows)
+    assert all(len(row.cells()) == len(SYSTEM_HEADINGS) for row in record.system_rows)
+    assert all(isinstance(cell, str) for row in record.controller_rows for cell in row.cells())
+
+
+# ---- the controller record, derived ------------------------------------------------------------
+
+
+def test_client_management_row_is_derived_from_the_catalogue(loaded_catalog):
+    record = _record(loaded_catalog)
+    assert [row.activity_id for row in record.controller_rows] == ["client-management"]  # the processor activity is not here
+    row = _row(record, "client-management").as_dict()
+    assert row["Business function"] == "Sales"
+    assert row["Purpose of processing"].startswith("Manage client contracts")
+    assert "Essential for Service" in row["Purpose of processing"]
+    assert row["Categories of individuals"] == "Customer"
+    # declared category, plus categories held by the CRM's and the backup's fields, plus flows
+    for label in ("User Contact Email", "Name", "Bank Account Information"):
+        assert label in row["Categories of personal data"]
+    assert "Processors: Cloudco Inc (US)" in row["Categories of recipients"]
+    assert "Sub-processors: Helpdesk India Pvt (IN)" in row["Categories of recipients"]  # receives a flow of this activity
+    assert "Metrics LLC" not in row["Categories of recipients"]  # its flow serves no activity
+    assert "Cloudco Inc: DPA-2024-01" in row["Link to contract with processor"]
+    assert "Helpdesk India Pvt: no contract on record" in row["Link to contract with processor"]
+    countries = row[ICO_HEADINGS[7]].split("; ")
+    assert "United States" in countries and "India" in countries
+    # kept under UK GDPR and EU GDPR: neither the UK nor the EEA (the Irish backup) is a third country
+    assert "United Kingdom" not in countries and "Ireland" not in countries
+    assert row["Retention schedule (if possible)"] == "6 years after contract end"
+    assert row["Article 6 lawful basis for processing personal data"] == "Contract (Art 6(1)(b))"
+    rights = row["Rights available to individuals"]
+    assert "Data portability (Art 20)" in rights and "Erasure (Art 17)" in rights and "Access (Art 15)" in rights
+    assert "Object (Art 21)" not in rights and "Withdraw consent" not in rights
+    assert row[ICO_HEADINGS[16]] == "No"
+    assert row["The source of the personal data (if applicable)"] == "Collected from the data subject"
+    assert "CRM: London DC (Acme, London, United Kingdom)" in row["Location of personal data"]
+    assert "Backup vault: Dublin region (Cloudco, Dublin, Ireland)" in row["Location of personal data"]
+    assert row["Has a personal data breach occurred?"] == "No"
+    assert row["Data Protection Impact Assessment required?"] == ""  # unknown stays blank, not "No"
+    assert row["GDPR Article 6 lawful basis for processing"] == ""  # no special category data
+
+
+@pytest.fixture
+def rich_catalog(catalog):
+    """The small catalogue plus health and criminal data, a joint controller, a derogation, a breach, a DPIA."""
+    data = small_spec_data()
+    data["parties"].append({
+        "id": "partner", "name": "Partner Clinic Ltd", "role": "joint_controller", "country": "GB",
+        "contact": {"name": "Privacy Team", "email": "privacy@partner.example"},
+    })
+    data["parties"].append({"id": "lab-us", "name": "US Lab Inc", "role": "independent_controller", "country": "US"})
+    data["systems"].append({
+        "id": "clinic", "name": "Clinic records", "hosted_in": ["lon"], "security_measures": ["Encryption at rest"],
+        "datasets": [{"name": "patients", "data_subjects": ["patient"], "retention": "8 years", "fields": [
+            {"name": "diagnosis", "categories": ["user.health_and_medical"]},
+            {"name": "convictions", "categories": ["user.criminal_history"]},
+        ]}],
+    })
+    data["activities"].append({
+        "id": "patient-care", "name": "Patient care", "business_function": "Clinical",
+        "purpose": "Treat patients", "data_subjects": ["patient"], "lawful_basis": "public_task",
+        "article9_condition": "health_social_care", "schedule1_condition": "Part 1 para 2 health or social care purposes",
+        "joint_controller": "partner", "retention": "10 years", "security_measures": ["Role-based access"],
+        "automated_decision_making": "Triage scoring", "source_of_data": "Referring GP",
+        "dpia_required": True, "dpia_progress": "completed", "dpia_link": "https://dpia.example/1",
+        "breach_record_link": "https://breach.example/7", "transfer_safeguards": "Pseudonymised before transfer",
+        "retention_policy_link": "https://policy.example", "retention_policy_followed": False,
+        "retention_policy_deviation": "Legacy archive", "systems": ["clinic"],
+    })
+    data["flows"].append({
+        "id": "clinic-lab", "from": "clinic", "to": "lab-us", "categories": ["user.health_and_medical"],
+        "activity": "patient-care", "transfer_mechanism": "derogation_vital_interests",
+    })
+    _apply(catalog, data)
+    return catalog
+
+
+def test_rich_row(rich_catalog):
+    row = _row(_record(rich_catalog), "patient-care")
+    cells = row.as_dict()
+    assert row.special_category and row.criminal_offence
+    assert "Health and Medical Data (special category, Art 9)" in cells["Categories of personal data"]
+    assert "Criminal History (criminal offence data, Art 10)" in cells["Categories of personal data"]
+    assert cells[ICO_HEADINGS[2]] == "Partner Clinic Ltd (United Kingdom)\nContact: Privacy Team, privacy@partner.example"
+    assert "Independent controllers: US Lab Inc (US)" in cells["Categories of recipients"]
+    assert cells["Link to contract with processor"] == ""  # an independent controller needs no Art 28 contract
+    assert cells[ICO_HEADINGS[7]] == "United States"
+    safeguards = cells[ICO_HEADINGS[8]]
+    assert "Pseudonymised before transfer" in safeguards
+    assert "Derogation: vital interests (Art 49(1)(f)): United States" in safeguards
+    assert cells["Retention schedule (if possible)"] == "10 years\nClinic records / patients: 8 years"
+    assert cells[ICO_HEADINGS[10]] == "Role-based access; Encryption at rest"
+    assert cells["Article 6 lawful basis for processing personal data"] == "Public task (Art 6(1)(e))"
+    assert cells["Article 9 condition for processing special category data"] == "Health or social care (Art 9(2)(h))"
+    rights = cells["Rights available to individuals"]
+    assert "Object (Art 21)" in rights and "Erasure" not in rights and "portability" not in rights
+    assert "Not to be subject to solely automated decisions (Art 22)" in rights
+    assert cells[ICO_HEADINGS[16]] == "Triage scoring"
+    assert cells["The source of the personal data (if applicable)"] == "Referring GP"
+    assert (cells[ICO_HEADINGS[20]], cells[ICO_HEADINGS[21]], cells[ICO_HEADINGS[22]]) == ("Yes", "Completed", "https://dpia.example/1")
+    assert (cells[ICO_HEADINGS[23]], cells[ICO_HEADINGS[24]]) == ("Yes", "https://breach.example/7")
+    assert cells[ICO_HEADINGS[25]] == "Part 1 para 2 health or social care purposes"
+    assert cells["GDPR Article 6 lawful basis for processing"] == "Public task (Art 6(1)(e))"
+    assert cells[ICO_HEADINGS[28]] == "No" and cells[ICO_HEADINGS[29]] == "Legacy archive"
+
+
+# ---- rights ------------------------------------------------------------------------------------
+
+
+def _names(basis: LawfulBasis, **kwargs) -> set[str]:
+    return {right.name for right in rights_available(basis.value, **kwargs)}
+
+
+def test_rights_follow_the_lawful_basis():
+    portable = {basis for basis in LawfulBasis if "Data portability" in _names(basis)}
+    assert portable == {LawfulBasis.CONSENT, LawfulBasis.CONTRACT}
+    objectable = {basis for basis in LawfulBasis if "Object" in _names(basis)}
+    assert objectable == {LawfulBasis.LEGITIMATE_INTERESTS, LawfulBasis.RECOGNISED_LEGITIMATE_INTEREST, LawfulBasis.PUBLIC_TASK}
+    no_erasure = {basis for basis in LawfulBasis if "Erasure" not in _names(basis)}
+    assert no_erasure == {LawfulBasis.LEGAL_OBLIGATION, LawfulBasis.PUBLIC_TASK}
+    assert {basis for basis in LawfulBasis if "Withdraw consent" in _names(basis)} == {LawfulBasis.CONSENT}
+    assert all({"Access", "Rectification"} <= _names(basis) for basis in LawfulBasis)
+    assert "Not to be subject to solely automated decisions" in _names(LawfulBasis.CONTRACT, automated_decision_making=True)
+    assert rights_available(None) == ()
+
+
+# ---- processor record and annexes --------------------------------------------------------------
+
+
+def test_processor_record_has_one_row_per_client(loaded_catalog):
+    record = _record(loaded_catalog)
+    assert [row.controller_id for row in record.processor_rows] == ["client-a"]
+    row = record.processor_rows[0]
+    assert row.controller.startswith("Client A plc (United Kingdom)")
+    assert "dpo@client-a.example" in row.controller
+    assert row.categories_of_processing == "Application hosting: Essential for Operations"
+    assert row.third_countries == ""  # hosted in London, no flows out
+
+
+def test_transfer_and_system_rows(loaded_catalog):
+    record = _record(loaded_catalog)
+    transfers = {(row.flow_id, row.destination): row for row in record.transfer_rows}
+    helpdesk = transfers[("crm-helpdesk", "India")]
+    assert (helpdesk.exporter, helpdesk.importer, helpdesk.importer_role) == ("CRM", "Helpdesk India Pvt", "Sub-processor")
+    assert helpdesk.uk_status == "Restricted transfer" and helpdesk.gap == "Yes (UK GDPR, EU GDPR)"
+    assert transfers[("crm-metrics", "United States")].mechanism == "UK IDTA"
+    assert transfers[("crm-cloudco>helpdesk-in", "India")].onward_via == "Cloudco Inc"
+    systems = {row.system_id: row for row in record.system_rows}
+    assert list(systems) == ["backup", "crm", "hosting"]
+    assert systems["crm"].datasets == 1 and systems["crm"].owner == "Sales, sales@acme.example"
+    assert systems["crm"].locations == "London DC (Acme, London, United Kingdom)"
+    assert "Bank Account Information" in systems["crm"].personal_data
+
+
+def test_contact_block(loaded_catalog):
+    organisation = _record(loaded_catalog).organisation
+    assert organisation.controller.name == "Acme IT Ltd" and organisation.controller.phone == "+44 20 0000 0000"
+    assert organisation.dpo.email == "dpo@acme.example"
+    assert [title for title, _ in organisation.blocks()] == ["Controller", "Data Protection Officer", "Representative"]
+
+
+# ---- determinism and retirement ----------------------------------------------------------------
+
+
+def test_same_catalogue_same_record(loaded_catalog):
+    assert _record(loaded_catalog) == _record(loaded_catalog)
+
+
+def test_retired_entries_are_left_out(loaded_catalog):
+    data = small_spec_data()
+    data["systems"] = [s for s in data["systems"] if s["id"] != "backup"]
+    data["flows"] = [f for f in data["flows"] if f["id"] not in {"crm-backup", "crm-helpdesk"}]
+    data["activities"][0]["systems"] = ["crm"]
+    data["activities"] = [a for a in data["activities"] if a["id"] != "hosting-service"]
+    data["parties"] = [p for p in data["parties"] if p["id"] != "client-a"]
+    _apply(loaded_catalog, data)
+    record = _record(loaded_catalog)
+    row = _row(record, "client-management").as_dict()
+    assert "Backup vault" not in row["Location of personal data"]
+    assert "Sub-processors" not in row["Categories of recipients"]
+    assert record.processor_rows == ()
+    assert [s.system_id for s in record.system_rows] == ["crm", "hosting"]
+    assert not any(t.flow_id == "crm-backup" for t in record.transfer_rows)
+
+
+def test_third_countries_depend_on_the_regimes_kept(catalog):
+    data = small_spec_data()
+    data["organisation"]["regimes"] = ["uk_gdpr"]
+    _apply(catalog, data)
+    countries = _row(_record(catalog), "client-management").as_dict()[ICO_HEADINGS[7]].split("; ")
+    assert countries == ["India", "Ireland", "United States"]  # under UK GDPR alone, Ireland is a third country
+
+
+def test_processor_rows_keep_each_clients_transfers_apart(catalog):
+    data = small_spec_data()
+    data["parties"] += [
+        {"id": "client-b", "name": "Client B GmbH", "role": "client_controller", "country": "DE", "contract_ref": "MSA-B",
+         "dpo": {"name": "B DPO", "email": "dpo@b.example"}, "representative": {"name": "B UK Rep Ltd", "email": "rep@b.example"}},
+        {"id": "cdn-us", "name": "CDN Corp", "role": "sub_processor", "country": "US"},
+    ]
+    data["activities"].append({
+        "id": "hosting-b", "name": "Hosting for B", "role": "processor", "controller": "client-b",
+        "purpose": "Host B's shop", "systems": ["hosting"], "security_measures": ["Per-client keys"],
+    })
+    data["flows"].append({"id": "hosting-cdn", "from": "hosting", "to": "cdn-us", "activity": "hosting-b"})
+    _apply(catalog, data)
+    rows = {row.controller_id: row for row in _record(catalog).processor_rows}
+    assert list(rows) == ["client-a", "client-b"]
+    assert rows["client-a"].third_countries == ""  # the shared system's CDN flow is B's processing
+    b = rows["client-b"]
+    assert b.controller.startswith("Client B GmbH (Germany)")
+    assert (b.dpo, b.representative) == ("B DPO, dpo@b.example", "B UK Rep Ltd, rep@b.example")
+    assert b.categories_of_processing == "Hosting for B: Host B's shop"
+    assert b.third_countries == "United States"
+    assert b.transfer_safeguards == "United States: no transfer mechanism on record"
+    assert b.security_measures == "Per-client keys" and b.contract_link == "MSA-B"

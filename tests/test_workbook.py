@@ -1,0 +1,177 @@
+"""The workbook: ICO layout read back with openpyxl, no formulas ever, stable bytes."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from catalog.apply import apply_spec
+from catalog.record import CONTROLLER_COLUMNS, CONTROLLER_SECTIONS, PROCESSOR_COLUMNS, TRANSFER_HEADINGS, Record, build_record
+from catalog.specs import CatalogSpec
+from exports.workbook import (
+    CONTROLLER_SHEET,
+    OPTIONAL_FILL,
+    PROCESSOR_SHEET,
+    REQUIRED_FILL,
+    SYSTEMS_SHEET,
+    TRANSFERS_SHEET,
+    write_workbook,
+)
+from tests.factories import small_spec_data
+
+
+def _record(catalog, **kwargs) -> Record:
+    with catalog.session() as session:
+        return build_record(session, **kwargs)
+
+
+@pytest.fixture
+def workbook_path(loaded_catalog, tmp_path):
+    path = tmp_path / "ropa.xlsx"
+    write_workbook(_record(loaded_catalog), path)
+    return path
+
+
+def _sheet_xml(path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.startswith("xl/worksheets/sheet")}
+
+
+def test_sheets(workbook_path):
+    assert load_workbook(workbook_path).sheetnames == [CONTROLLER_SHEET, PROCESSOR_SHEET, TRANSFERS_SHEET, SYSTEMS_SHEET]
+    assert CONTROLLER_SHEET == "Controller record" and SYSTEMS_SHEET == "Systems and locations"
+
+
+def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
+    ws = load_workbook(workbook_path)[CONTROLLER_SHEET]
+    # contact block, rows 1-6
+    assert [ws.cell(row, 1).value for row in range(2, 6)] == ["Name", "Address", "Email", "Telephone"]
+    assert (ws["B1"].value, ws["C1"].value, ws["D1"].value) == ("Controller", "Data Protection Officer", "Representative")
+    assert (ws["B2"].value, ws["B4"].value, ws["C2"].value) == ("Acme IT Ltd", "privacy@acme.example", "Dee Pio")
+    assert ws["A6"].value == "Key" and ws["D6"].value == "Kept under: UK GDPR, EU GDPR"
+    # row 9: the 30 headings in order, A..AD
+    assert [ws.cell(9, n).value for n in range(1, 31)] == [c.heading for c in CONTROLLER_COLUMNS]
+    assert ws["AD9"].value == "Reasons for not adhering to policy document (if applicable)" and ws["AE9"].value is None
+    # row 8: section headings, merged across their columns
+    first_of_section = {}
+    for column in CONTROLLER_COLUMNS:
+        first_of_section.setdefault(column.section, column.letter)
+    assert [ws[f"{letter}8"].value for letter in first_of_section.values()] == list(CONTROLLER_SECTIONS)
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A8:K8", "L8:R8", "U8:W8", "X8:Y8", "Z8:AD8"} <= merged
+    # one data row per controller activity, from row 10
+    assert ws["A10"].value == "Sales" and ws["L10"].value == "Contract (Art 6(1)(b))"
+    assert "Cloudco Inc (US)" in ws["F10"].value
+    assert ws.max_row == 10
+    assert ws.freeze_panes == "A10"
+    assert ws.auto_filter.ref == "A9:AD10"
+    assert ws["B10"].alignment.wrap_text
+
+
+def test_required_headings_are_styled_apart(workbook_path):
+    ws = load_workbook(workbook_path)[CONTROLLER_SHEET]
+    fill = lambda cell: ws[cell].fill.fgColor.rgb[-6:]  # noqa: E731
+    required, optional = REQUIRED_FILL.fgColor.rgb[-6:], OPTIONAL_FILL.fgColor.rgb[-6:]
+    assert required != optional
+    for column in CONTROLLER_COLUMNS:
+        assert fill(f"{column.letter}9") == (required if column.required else optional), column.heading
+    assert ws["A9"].font.b
+    assert (fill("B6"), fill("C6")) == (required, optional)  # the legend
+    assert ws["B9"].comment.text.startswith("Art 30(1)(b)")
+
+
+def test_widths_are_fitted_within_a_cap(workbook_path):
+    ws = load_workbook(workbook_path)[CONTROLLER_SHEET]
+    widths = [ws.column_dimensions[c.letter].width for c in CONTROLLER_COLUMNS]
+    assert all(10 <= width <= 60 for width in widths)
+    assert ws.column_dimensions["F"].width > ws.column_dimensions["X"].width  # recipients text vs "No"
+
+
+def test_processor_transfer_and_system_sheets(workbook_path):
+    workbook = load_workbook(workbook_path)
+    processors = workbook[PROCESSOR_SHEET]
+    assert [processors.cell(9, n).value for n in range(1, len(PROCESSOR_COLUMNS) + 1)] == [c.heading for c in PROCESSOR_COLUMNS]
+    assert processors.max_row == 10 and processors["A10"].value.startswith("Client A plc")
+    assert processors.freeze_panes == "A10"
+    transfers = workbook[TRANSFERS_SHEET]
+    assert [cell.value for cell in transfers[1]] == list(TRANSFER_HEADINGS)
+    assert transfers.freeze_panes == "A2" and transfers.auto_filter.ref == f"A1:O{transfers.max_row}"
+    flows = [row[0].value for row in transfers.iter_rows(min_row=2)]
+    assert "crm-helpdesk" in flows and "crm-cloudco>helpdesk-in" in flows
+    systems = workbook[SYSTEMS_SHEET]
+    assert [row[0].value for row in systems.iter_rows(min_row=2)] == ["Backup vault", "CRM", "Client hosting"]
+    assert systems["F3"].value == 1 and systems["F3"].data_type == "n"
+
+
+def test_document_properties_and_bytes_are_stable(loaded_catalog, tmp_path):
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_workbook(_record(loaded_catalog), first)
+    write_workbook(_record(loaded_catalog), second)
+    assert first.read_bytes() == second.read_bytes()
+    properties = load_workbook(first).properties
+    assert properties.creator == "ropa-catalog"
+    assert properties.created == properties.modified == datetime(2020, 1, 1)
+
+
+def test_generation_time_and_streams(loaded_catalog):
+    moment = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    buffer = io.BytesIO()
+    write_workbook(_record(loaded_catalog, generated_at=moment), buffer)
+    properties = load_workbook(io.BytesIO(buffer.getvalue())).properties
+    assert properties.created == properties.modified == datetime(2026, 11, 25, 9, 30)
+
+
+# ---- formula injection -------------------------------------------------------------------------
+
+HOSTILE_NAME = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture
+def hostile_workbook(catalog, tmp_path):
+    data = small_spec_data()
+    data["systems"][0]["name"] = HOSTILE_NAME
+    data["systems"][0]["owner_team"] = "+44 sales"
+    data["activities"][0]["purpose"] = "@SUM(A1:A9)"
+    data["activities"][0]["business_function"] = "-1+2"
+    data["activities"][0]["retention"] = "#N/A"
+    data["parties"][0]["contract_ref"] = "\tDPA\x07-2024"
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest", target="tests")
+    path = tmp_path / "hostile.xlsx"
+    write_workbook(_record(catalog), path)
+    return path
+
+
+def test_text_that_looks_like_a_formula_stays_text(hostile_workbook):
+    workbook = load_workbook(hostile_workbook)
+    systems = workbook[SYSTEMS_SHEET]
+    cell = next(row[0] for row in systems.iter_rows(min_row=2) if row[0].value == HOSTILE_NAME)
+    assert cell.data_type == "s" and cell.quotePrefix
+    controller = workbook[CONTROLLER_SHEET]
+    assert HOSTILE_NAME in controller["T10"].value  # location of personal data names the system
+    assert controller["T10"].data_type == "s"
+    assert (controller["A10"].value, controller["A10"].data_type, controller["A10"].quotePrefix) == ("-1+2", "s", True)
+    assert controller["B10"].value.startswith("@SUM") and controller["B10"].quotePrefix
+    assert (controller["J10"].value, controller["J10"].data_type) == ("#N/A", "s")  # not an error cell
+    assert "Cloudco Inc: DPA-2024" in controller["G10"].value  # control character dropped, not refused
+    for name, xml in _sheet_xml(hostile_workbook).items():
+        assert not re.search(r"<f[ >/]", xml), f"{name} has a formula"
+        assert 't="e"' not in xml
+
+
+@pytest.mark.parametrize("text", ["\t=1+1", "\r=cmd", "+SUM(1)", "=1", "-", "@x"])
+def test_every_formula_trigger_gets_a_quote_prefix(loaded_catalog, tmp_path, text):
+    """Leading tab and CR cannot come through a manifest (specs strip whitespace), so set them on the row."""
+    record = _record(loaded_catalog)
+    row = dataclasses.replace(record.controller_rows[0], business_function=text)
+    path = tmp_path / "trigger.xlsx"
+    write_workbook(dataclasses.replace(record, controller_rows=(row,)), path)
+    cell = load_workbook(path)[CONTROLLER_SHEET]["A10"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (text.replace("\r", "\n"), "s", True)
+    assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
