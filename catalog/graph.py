@@ -17,6 +17,8 @@ import networkx as nx
 from sqlmodel import Session, select
 
 from catalog.models import (
+    ActivityRecipient,
+    ActivitySystem,
     DataField,
     Dataset,
     FieldLineage,
@@ -24,6 +26,7 @@ from catalog.models import (
     Location,
     Organisation,
     Party,
+    ProcessingActivity,
     System,
     SystemLocation,
 )
@@ -65,16 +68,46 @@ class FlowEdge:
         return self.data["flow_id"]
 
 
+@dataclass(frozen=True)
+class ActivityLinks:
+    """A processing activity's systems and declared recipients, as graph keys."""
+
+    id: str
+    name: str
+    role: str
+    systems: tuple[str, ...]
+    recipients: tuple[str, ...]
+
+
 def _current(model):
     return select(model).where(model.retired_run_id.is_(None))
+
+
+def _activity_links(session: Session, graph: nx.MultiDiGraph) -> dict[str, ActivityLinks]:
+    """Each current activity with the systems and recipients that are current too."""
+    systems: dict[str, list[str]] = {}
+    for link in session.exec(select(ActivitySystem)).all():
+        systems.setdefault(link.activity_id, []).append(node_key(NodeKind.SYSTEM, link.system_id))
+    recipients: dict[str, list[str]] = {}
+    for link in session.exec(select(ActivityRecipient)).all():
+        recipients.setdefault(link.activity_id, []).append(node_key(NodeKind.PARTY, link.party_id))
+    return {
+        activity.id: ActivityLinks(
+            activity.id, activity.name, activity.role,
+            tuple(sorted(k for k in systems.get(activity.id, []) if k in graph)),
+            tuple(sorted(k for k in recipients.get(activity.id, []) if k in graph)),
+        )
+        for activity in session.exec(_current(ProcessingActivity).order_by(ProcessingActivity.id)).all()
+    }
 
 
 class CatalogGraph:
     """The catalogue as a graph, built from the current (non-retired) entries of the store."""
 
-    def __init__(self, graph: nx.MultiDiGraph, organisation: Organisation | None = None):
+    def __init__(self, graph: nx.MultiDiGraph, organisation: Organisation | None = None, activities: dict[str, ActivityLinks] | None = None):
         self.graph = graph
         self.organisation = organisation
+        self.activities = activities or {}
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -147,7 +180,7 @@ class CatalogGraph:
             source, target = node_key(NodeKind.FIELD, lineage.source_field_id), node_key(NodeKind.FIELD, lineage.target_field_id)
             if source in graph and target in graph:
                 graph.add_edge(source, target, kind=EdgeKind.FLOWS_TO, transformation=lineage.transformation, masking=lineage.masking)
-        return cls(graph, organisation)
+        return cls(graph, organisation, _activity_links(session, graph))
 
     # ---- reading --------------------------------------------------------------------------
     @property

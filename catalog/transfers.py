@@ -1,7 +1,8 @@
 """International transfers, derived from the flow graph rather than typed in.
 
-Every flow whose destination country differs from its origin's is a transfer, and so is every
-onward step from a receiving processor to its sub-processors (a UK controller -> an Irish processor
+Every flow whose destination country differs from its origin's is a transfer, so is a disclosure
+to a recipient an activity declares when no flow records it (the activity's systems are the origin),
+and so is every onward step from a receiving processor to its sub-processors (a UK controller -> an Irish processor
 -> its US sub-processor is a transfer too). Remote access from a third country is a flow like any
 other, so it is a transfer as well (EDPB Guidelines 05/2021). Each transfer is assessed under UK
 GDPR and EU GDPR side by side; a restricted transfer with no mechanism on record is a gap.
@@ -139,6 +140,28 @@ class _Deriver:
             self.onward(edge, child, (*via, child))
 
 
+def _undocumented_disclosures(graph: CatalogGraph, flows: list[FlowEdge]) -> list[FlowEdge]:
+    """Recipients an activity declares that no flow from its systems reaches, as disclosure edges.
+
+    The first of the activity's systems (by id) stands as the exporter, so each disclosure is
+    assessed once; its id is ``activity~party``.
+    """
+    reached = {(edge.source, edge.target) for edge in flows}
+    disclosures = []
+    for activity in graph.activities.values():
+        if not activity.systems:
+            continue
+        for recipient in activity.recipients:
+            if any((system, recipient) in reached for system in activity.systems):
+                continue
+            disclosures.append(FlowEdge(activity.systems[0], recipient, {
+                "flow_id": f"{activity.id}~{graph.node(recipient)['id']}", "categories": (),
+                "mechanism": "disclosure", "activity_id": activity.id,
+                "transfer_mechanism": None, "transfer_assessment_ref": None,
+            }))
+    return disclosures
+
+
 def derive_transfers(graph: CatalogGraph, jurisdictions: Jurisdictions | None = None) -> list[Transfer]:
     """All transfers in the graph, sorted by flow id, origin and destination."""
     jurisdictions = jurisdictions or load_jurisdictions()
@@ -149,6 +172,9 @@ def derive_transfers(graph: CatalogGraph, jurisdictions: Jurisdictions | None = 
         certifications[key] = frozenset(node.get("certifications", ()))
         mechanisms[key] = (node.get("transfer_mechanism"), node.get("transfer_assessment_ref"))
     deriver = _Deriver(graph, jurisdictions, certifications, mechanisms)
-    for edge in graph.flows():
+    flows = graph.flows()
+    for edge in flows:
+        deriver.flow(edge)
+    for edge in _undocumented_disclosures(graph, flows):
         deriver.flow(edge)
     return sorted(deriver.transfers, key=lambda t: (t.flow_id, t.origin, t.destination))

@@ -61,3 +61,21 @@ def test_domestic_flows_are_not_transfers(loaded_catalog):
     transfers = derive_transfers(_graph(loaded_catalog))
     assert all(t.origin != t.destination for t in transfers)
     assert not any(t.flow_id == "crm-hosting" for t in transfers)
+
+
+def test_declared_recipient_without_a_flow_is_a_disclosure_transfer(catalog):
+    from catalog.apply import apply_spec
+    from catalog.specs import CatalogSpec
+    from tests.factories import small_spec_data
+
+    data = small_spec_data()
+    data["activities"][0]["recipients"] = ["cloudco", "metrics"]
+    data["flows"] = [f for f in data["flows"] if f["id"] != "crm-metrics"]
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
+    transfers = _by_flow(derive_transfers(_graph(catalog)))
+    disclosure = transfers[("client-management~metrics", "US")]
+    assert disclosure.flow_mechanism == "disclosure" and disclosure.activity_id == "client-management"
+    assert disclosure.exporter == "system:backup" or disclosure.exporter == "system:crm"
+    # cloudco is reached by a flow from crm, so it is not listed twice
+    assert ("client-management~cloudco", "US") not in transfers
