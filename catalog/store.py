@@ -125,12 +125,27 @@ class Catalog:
         self.engine.dispose()
 
 
+def _missing_sqlite_file(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") and not Path(parsed.database).exists()
+
+
 def open_catalog(url: str | None = None, *, check: bool = True) -> Catalog:
-    """Open the catalogue at ``url`` (or the default); with ``check``, refuse an out-of-date schema."""
+    """Open the catalogue at ``url`` (or the default); with ``check``, refuse an out-of-date schema.
+
+    A checked open never creates anything: a mistyped SQLite path is reported, not left behind
+    as an empty file.
+    """
     resolved = resolve_database_url(url)
+    if check and _missing_sqlite_file(resolved):
+        raise CatalogNotReady(f"no catalogue at {mask_url(resolved)}: run `ropa init` to create it")
     catalog = Catalog(resolved, make_engine(resolved))
     if check:
-        catalog.check_revision()
+        try:
+            catalog.check_revision()
+        except BaseException:
+            catalog.dispose()
+            raise
     return catalog
 
 

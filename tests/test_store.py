@@ -40,3 +40,9 @@ def test_sqlite_has_foreign_keys_and_wal(sqlite_catalog):
 def test_url_passwords_are_masked():
     assert mask_url("postgresql+psycopg://ropa:s3cret@db:5432/ropa") == "postgresql+psycopg://ropa:***@db:5432/ropa"
     assert "s3cret" not in mask_url("mysql://u:s3cret@h/db")
+
+
+def test_checked_open_of_a_missing_sqlite_file_creates_nothing(tmp_path):
+    with pytest.raises(CatalogNotReady, match="ropa init"):
+        open_catalog(f"sqlite:///{tmp_path / 'typo.db'}")
+    assert not (tmp_path / "typo.db").exists()

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: ``streamlit run dashboards/app.py`` or ``ropa dashboard``."""

@@ -1,0 +1,145 @@
+"""Catalogue access for the dashboard: one engine per database URL, one snapshot per ingest run.
+
+The engine is opened once per server process (``st.cache_resource``) and its schema revision is
+checked; a catalogue that is missing or behind shows an error naming the command to run instead
+of a traceback. The graph and the derived transfers are rebuilt only when a new ingest run has
+been recorded, because every change to the catalogue goes through one (``catalog.apply``), so
+filter changes and page switches do not re-read the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+
+from catalog.graph import CatalogGraph, NodeKind
+from catalog.models import IngestRun, ProcessingActivity
+from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, mask_url, open_catalog, resolve_database_url
+from catalog.transfers import Transfer, derive_transfers
+
+SESSION_NOTE = "Single local user session: everyone who can reach this server sees the whole catalogue (roles come later)."
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the pages read: the graph, its transfers and the current activities, as of one run."""
+
+    run_id: int | None
+    graph: CatalogGraph
+    transfers: tuple[Transfer, ...]
+    activities: tuple[ProcessingActivity, ...]
+
+    def count(self, kind: NodeKind) -> int:
+        return len(self.graph.nodes_of(kind))
+
+
+def database_url() -> str:
+    """The catalogue URL: $ROPA_DATABASE_URL, else ./ropa.db (as for every ``ropa`` command)."""
+    return resolve_database_url()
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file the URL names, if it does not exist (opening it would create an empty one)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, on_release=Catalog.dispose)
+def _open(url: str) -> Catalog:
+    """Open and check once per URL; a failure raises and is not cached, so a reload retries."""
+    return open_catalog(url, check=True)
+
+
+def _not_ready(message: str) -> None:
+    st.error(
+        f"The catalogue is not ready: {message}\n\n"
+        f"Run `ropa init` against the same database (it reads `{DATABASE_URL_ENV}` too, or pass "
+        "`--database URL`), load it with `ropa ingest manifest PATH` or `ropa demo`, then reload this page."
+    )
+    st.code("ropa init", language="bash")
+    st.stop()
+
+
+def require_catalog() -> Catalog:
+    """The open catalogue, or an error naming the command to run, and the page stops."""
+    url = database_url()
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        _not_ready(f"no catalogue at `{mask_url(url)}` (the file does not exist)")
+    try:
+        return _open(url)
+    except CatalogNotReady as exc:
+        _not_ready(str(exc))
+    except SQLAlchemyError as exc:
+        st.error(
+            f"Cannot reach the catalogue at `{mask_url(url)}` ({type(exc).__name__}). "
+            f"Check `{DATABASE_URL_ENV}` and that the database server is running, then reload this page."
+        )
+        st.stop()
+    raise AssertionError("unreachable: st.stop() ends the run")
+
+
+def _latest_run_id(catalog: Catalog) -> int | None:
+    with catalog.session() as session:
+        return session.exec(select(func.max(IngestRun.id))).one()
+
+
+@st.cache_resource(show_spinner="Reading the catalogue…", max_entries=8)
+def _snapshot(url: str, run_id: int | None) -> Snapshot:
+    """Read the store once per (catalogue, latest run); shared read-only between sessions."""
+    catalog = _open(url)
+    with catalog.session() as session:
+        graph = CatalogGraph.load(session)
+        activities = session.exec(
+            select(ProcessingActivity).where(ProcessingActivity.retired_run_id.is_(None)).order_by(ProcessingActivity.id)
+        ).all()
+    return Snapshot(run_id, graph, tuple(derive_transfers(graph)), tuple(activities))
+
+
+def current_snapshot() -> Snapshot:
+    """The snapshot of the catalogue as of its latest ingest run."""
+    catalog = require_catalog()
+    return _snapshot(catalog.url, _latest_run_id(catalog))
+
+
+@st.cache_resource(show_spinner="Deriving the Article 30 record…", max_entries=8)
+def _record(url: str, run_id: int | None):
+    """The Article 30 record per (catalogue, latest run); raises ImportError where it is not installed."""
+    from catalog.record import build_record
+
+    with _open(url).session() as session:
+        return build_record(session)
+
+
+def current_record():
+    """``catalog.record.Record`` of the catalogue as of its latest run (ImportError if unavailable)."""
+    catalog = require_catalog()
+    return _record(catalog.url, _latest_run_id(catalog))
+
+
+def reload_catalogue() -> None:
+    """Forget cached engines and snapshots (after a schema upgrade or a change made outside ``ropa``)."""
+    _record.clear()
+    _snapshot.clear()
+    _open.clear()
+
+
+def render_sidebar() -> None:
+    """Which catalogue is open and who is looking; shown on every page."""
+    with st.sidebar:
+        st.caption("Catalogue")
+        st.text(mask_url(database_url()))
+        st.caption(SESSION_NOTE)
+        st.button("Reload catalogue", on_click=reload_catalogue, help="Re-read the database, e.g. after `ropa init`.")
