@@ -345,6 +345,6 @@ def test_manifest_json_schema_uses_the_manifest_key_names():
     schema = manifest_json_schema()
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["title"] == "ROPA catalogue manifest"
-    assert set(schema["properties"]) == {"organisation", "locations", "systems", "parties", "activities", "flows"}
+    assert set(schema["properties"]) == {"organisation", "locations", "systems", "parties", "activities", "flows", "field_lineage"}
     assert "categories" in schema["$defs"]["FieldSpec"]["properties"]
     assert {"from", "to"} <= set(schema["$defs"]["FlowSpec"]["properties"])

@@ -46,3 +46,16 @@ def test_checked_open_of_a_missing_sqlite_file_creates_nothing(tmp_path):
     with pytest.raises(CatalogNotReady, match="ropa init"):
         open_catalog(f"sqlite:///{tmp_path / 'typo.db'}")
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_migrations_downgrade_and_upgrade_again(catalog):
+    from alembic import command
+
+    from catalog.store import alembic_config
+
+    config = alembic_config(catalog.engine)
+    command.downgrade(config, "0001")
+    assert catalog.current_revision() == "0001"
+    assert "change_event" not in inspect(catalog.engine).get_table_names()
+    command.upgrade(config, "head")
+    assert catalog.current_revision() == head_revision()

@@ -6,16 +6,21 @@ retired it), so the record can say where each fact came from and nothing is sile
 
 from catalog.models.activity import ActivityRecipient, ActivitySystem, ProcessingActivity
 from catalog.models.flow import FieldLineage, Flow
+from catalog.models.history import ChangeEvent, Conflict
 from catalog.models.location import Location
 from catalog.models.organisation import Organisation
 from catalog.models.party import Party
 from catalog.models.provenance import Provenance
 from catalog.models.run import IngestRun
+from catalog.models.suggestion import CategorySuggestion
 from catalog.models.system import Dataset, DataField, System, SystemLocation
 
 __all__ = [
     "ActivityRecipient",
     "ActivitySystem",
+    "CategorySuggestion",
+    "ChangeEvent",
+    "Conflict",
     "DataField",
     "Dataset",
     "FieldLineage",

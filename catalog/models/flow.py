@@ -1,6 +1,6 @@
 """Movements of personal data: system-level flows and field-level lineage."""
 
-from sqlalchemy import JSON, CheckConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field
 
 from catalog.models.provenance import Provenance
@@ -21,6 +21,8 @@ class Flow(Provenance, table=True):
     source_system_id: str = Field(foreign_key="system.id", index=True, description="Where the data comes from.")
     target_system_id: str | None = Field(default=None, foreign_key="system.id", index=True, description="Receiving system, if ours.")
     target_party_id: str | None = Field(default=None, foreign_key="party.id", index=True, description="Receiving party, if outside our systems.")
+    source_dataset_id: int | None = Field(default=None, foreign_key="dataset.id", description="Dataset read, when the flow is known at dataset level.")
+    target_dataset_id: int | None = Field(default=None, foreign_key="dataset.id", description="Dataset written, when the receiving system is ours and known at dataset level.")
     activity_id: str | None = Field(default=None, foreign_key="processing_activity.id", description="The processing activity the flow serves.")
     data_categories: list[str] = Field(default_factory=list, sa_type=JSON, description="Data category keys carried.")
     mechanism: str = Field(default="api", max_length=30, description="FlowMechanism.")
@@ -34,6 +36,7 @@ class FieldLineage(Provenance, table=True):
     """A field derived from another field (possibly in another system)."""
 
     __tablename__ = "field_lineage"
+    __table_args__ = (UniqueConstraint("source_field_id", "target_field_id", name="uq_field_lineage_pair"),)
 
     id: int | None = Field(default=None, primary_key=True)
     source_field_id: int = Field(foreign_key="data_field.id", index=True, ondelete="CASCADE")

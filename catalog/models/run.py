@@ -22,4 +22,5 @@ class IngestRun(SQLModel, table=True):
     updated: int = Field(default=0, description="Entries whose content changed.")
     unchanged: int = Field(default=0, description="Entries asserted again with the same content.")
     retired: int = Field(default=0, description="Entries no longer reported by the source, marked retired.")
+    conflicts: int = Field(default=0, description="Values reported that differ from what a person entered or another source owns; kept as conflicts.")
     warnings: list[str] = Field(default_factory=list, sa_type=JSON, description="Warnings with their locations.")

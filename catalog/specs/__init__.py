@@ -8,7 +8,7 @@ between entries are checked by :func:`catalog.specs.references.check_references`
 from catalog.specs.activity import ActivitySpec
 from catalog.specs.catalog import CatalogSpec
 from catalog.specs.common import ContactSpec
-from catalog.specs.flow import FlowSpec
+from catalog.specs.flow import FieldLineageSpec, FieldRef, FlowSpec
 from catalog.specs.location import LocationSpec
 from catalog.specs.organisation import OrganisationSpec
 from catalog.specs.party import PartySpec
@@ -20,6 +20,8 @@ __all__ = [
     "CatalogSpec",
     "ContactSpec",
     "DatasetSpec",
+    "FieldLineageSpec",
+    "FieldRef",
     "FieldSpec",
     "FlowSpec",
     "LocationSpec",

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from catalog.specs.activity import ActivitySpec
 from catalog.specs.common import Spec
-from catalog.specs.flow import FlowSpec
+from catalog.specs.flow import FieldLineageSpec, FlowSpec
 from catalog.specs.location import LocationSpec
 from catalog.specs.organisation import OrganisationSpec
 from catalog.specs.party import PartySpec
@@ -20,3 +20,4 @@ class CatalogSpec(Spec):
     parties: list[PartySpec] = Field(default_factory=list, description="Recipients and clients outside our systems.")
     activities: list[ActivitySpec] = Field(default_factory=list, description="Processing activities (rows of the record).")
     flows: list[FlowSpec] = Field(default_factory=list, description="Flows of personal data.")
+    field_lineage: list[FieldLineageSpec] = Field(default_factory=list, description="Field-level lineage between fields of our systems.")

@@ -65,8 +65,26 @@ def check_references(spec: CatalogSpec, existing: dict[str, set[str]] | None = N
             problems.append(ReferenceProblem(("activities", i, "controller"), f"processor activity '{activity.id}' must name the client controller it acts for"))
         if activity.controller and party_roles.get(activity.controller) not in (None, PartyRole.CLIENT_CONTROLLER):
             problems.append(ReferenceProblem(("activities", i, "controller"), f"party '{activity.controller}' is not a client_controller"))
+    datasets = {s.id: {d.name: {f.name for f in d.fields} for d in s.datasets} for s in spec.systems}
+
+    def dataset_ref(loc: tuple, system: str, dataset: str | None) -> None:
+        known = datasets.get(system)
+        if dataset is not None and known is not None and dataset not in known:
+            problems.append(ReferenceProblem(loc, f"system '{system}' has no dataset '{dataset}'", nearest(dataset, known)))
+
     for i, flow in enumerate(spec.flows):
         ref(("flows", i, "from"), flow.from_system, systems, "system")
         ref(("flows", i, "to"), flow.to, systems | parties, "system or party")
         ref(("flows", i, "activity"), flow.activity, activities, "activity")
+        dataset_ref(("flows", i, "from_dataset"), flow.from_system, flow.from_dataset)
+        if flow.to_dataset is not None and flow.to in parties - systems:
+            problems.append(ReferenceProblem(("flows", i, "to_dataset"), f"'{flow.to}' is a party: to_dataset names a dataset of our own systems"))
+        dataset_ref(("flows", i, "to_dataset"), flow.to, flow.to_dataset)
+    for i, lineage in enumerate(spec.field_lineage):
+        for end, field_ref in (("from", lineage.from_field), ("to", lineage.to_field)):
+            ref(("field_lineage", i, end, "system"), field_ref.system, systems, "system")
+            dataset_ref(("field_lineage", i, end, "dataset"), field_ref.system, field_ref.dataset)
+            fields = datasets.get(field_ref.system, {}).get(field_ref.dataset)
+            if fields is not None and field_ref.field not in fields:
+                problems.append(ReferenceProblem((("field_lineage", i, end, "field")), f"dataset '{field_ref.system}.{field_ref.dataset}' has no field '{field_ref.field}'", nearest(field_ref.field, fields)))
     return problems
