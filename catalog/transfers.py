@@ -143,18 +143,26 @@ class _Deriver:
 def _undocumented_disclosures(graph: CatalogGraph, flows: list[FlowEdge]) -> list[FlowEdge]:
     """Recipients an activity declares that no flow from its systems reaches, as disclosure edges.
 
-    The first of the activity's systems (by id) stands as the exporter, so each disclosure is
-    assessed once; its id is ``activity~party``.
+    One of the activity's systems stands as the exporter, so each disclosure is assessed once:
+    one with the activity's role (a processor activity discloses from a processor system), hosted
+    in the organisation's country when there is one; its id is ``activity~party``.
     """
     reached = {(edge.source, edge.target) for edge in flows}
+    home = graph.organisation.country if graph.organisation else None
+
+    def exporter_rank(activity, system: str) -> tuple:
+        node = graph.node(system)
+        return (node.get("role") != activity.role, home not in node["countries"], system)
+
     disclosures = []
     for activity in graph.activities.values():
         if not activity.systems:
             continue
+        exporter = min(activity.systems, key=lambda system: exporter_rank(activity, system))
         for recipient in activity.recipients:
             if any((system, recipient) in reached for system in activity.systems):
                 continue
-            disclosures.append(FlowEdge(activity.systems[0], recipient, {
+            disclosures.append(FlowEdge(exporter, recipient, {
                 "flow_id": f"{activity.id}~{graph.node(recipient)['id']}", "categories": (),
                 "mechanism": "disclosure", "activity_id": activity.id,
                 "transfer_mechanism": None, "transfer_assessment_ref": None,

@@ -72,12 +72,13 @@ def check_references(spec: CatalogSpec, existing: dict[str, set[str]] | None = N
         if dataset is not None and known is not None and dataset not in known:
             problems.append(ReferenceProblem(loc, f"system '{system}' has no dataset '{dataset}'", nearest(dataset, known)))
 
+    flow_targets, party_only = systems | parties, parties - systems
     for i, flow in enumerate(spec.flows):
         ref(("flows", i, "from"), flow.from_system, systems, "system")
-        ref(("flows", i, "to"), flow.to, systems | parties, "system or party")
+        ref(("flows", i, "to"), flow.to, flow_targets, "system or party")
         ref(("flows", i, "activity"), flow.activity, activities, "activity")
         dataset_ref(("flows", i, "from_dataset"), flow.from_system, flow.from_dataset)
-        if flow.to_dataset is not None and flow.to in parties - systems:
+        if flow.to_dataset is not None and flow.to in party_only:
             problems.append(ReferenceProblem(("flows", i, "to_dataset"), f"'{flow.to}' is a party: to_dataset names a dataset of our own systems"))
         dataset_ref(("flows", i, "to_dataset"), flow.to, flow.to_dataset)
     for i, lineage in enumerate(spec.field_lineage):

@@ -1,0 +1,1 @@
+"""Command-line application and demo data of the ROPA catalogue."""

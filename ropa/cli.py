@@ -1,0 +1,250 @@
+"""The `ropa` command: one entry point for set-up, ingest, export, analysis and the dashboard.
+
+Exit codes: 0 success, 1 invalid input (the message names file, line and field), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, init_catalog, open_catalog, resolve_database_url
+
+app = typer.Typer(help="Personal-data lineage catalogue and Article 30 record (ROPA) for UK GDPR and EU GDPR.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Load metadata into the catalogue from a source.", no_args_is_help=True)
+export_app = typer.Typer(help="Write the record or the catalogue to files.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(export_app, name="export")
+
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 200)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+INVALID_INPUT = 1
+
+DatabaseOption = Annotated[str | None, typer.Option("--database", "-d", help=f"SQLAlchemy URL of the catalogue (default: ${DATABASE_URL_ENV} or sqlite:///ropa.db).", show_default=False)]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error and return the exit for invalid input."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(INVALID_INPUT)
+
+
+@contextmanager
+def opened(database: str | None):
+    """Open the catalogue or exit with what to run."""
+    try:
+        catalog = open_catalog(database)
+    except CatalogNotReady as problem:
+        raise fail(str(problem)) from None
+    try:
+        yield catalog
+    finally:
+        catalog.dispose()
+
+
+def _actor() -> str:
+    return os.environ.get("ROPA_ACTOR") or os.environ.get("USER") or "cli"
+
+
+@app.command()
+def init(database: DatabaseOption = None) -> None:
+    """Create the catalogue, or upgrade it to the newest schema."""
+    catalog = init_catalog(database)
+    console.print(f"Catalogue ready at {catalog.display_url} (schema revision {catalog.current_revision()}).")
+    catalog.dispose()
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None) -> None:
+    """Print the JSON Schema of a manifest file, for editor validation as you type."""
+    from ingest.manifest import manifest_json_schema
+
+    text = json.dumps(manifest_json_schema(), indent=2, sort_keys=True)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"Wrote {out}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def run_manifest_ingest(catalog: Catalog, path: Path):
+    """Ingest a manifest directory, printing located errors and exiting 1 on bad input."""
+    from ingest.errors import IngestError
+    from ingest.manifest import ingest_manifests
+
+    try:
+        report = ingest_manifests(catalog, path, actor=_actor())
+    except IngestError as problem:
+        for error in problem.errors:
+            errors.print(str(error), highlight=False, markup=False)
+        raise fail(f"{len(problem.errors)} error(s); nothing was written") from None
+    console.print(report.summary(), highlight=False, markup=False)
+    return report
+
+
+@ingest_app.command("manifest")
+def ingest_manifest(
+    path: Annotated[Path, typer.Argument(help="A manifest file or a directory of *.yml / *.yaml files.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Validate catalog-as-code manifests and load them in one transaction."""
+    with opened(database) as catalog:
+        run_manifest_ingest(catalog, path)
+
+
+@app.command()
+def sources() -> None:
+    """List the ingest sources, their options and, where one cannot load, why."""
+    from ingest.registry import SourceUnavailable, list_sources
+
+    table = Table("source", "status", "description or reason", "options")
+    for entry in list_sources():
+        if isinstance(entry, SourceUnavailable):
+            table.add_row(entry.name, "unavailable", entry.reason, "")
+        else:
+            table.add_row(entry.name, "available", entry.description, ", ".join(option.name for option in entry.options))
+    console.print(table)
+
+
+def write_record_workbook(catalog: Catalog, out: Path) -> Path:
+    from catalog.record import build_record
+    from exports.workbook import write_workbook
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with catalog.session() as session:
+        record = build_record(session)
+    write_workbook(record, out)
+    return out
+
+
+@export_app.command("ropa")
+def export_ropa(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Workbook to write (.xlsx).")] = Path("out/ropa.xlsx"),
+    database: DatabaseOption = None,
+) -> None:
+    """Write the Article 30 record as an Excel workbook."""
+    if out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the workbook must be an .xlsx file")
+    with opened(database) as catalog:
+        write_record_workbook(catalog, out)
+    console.print(f"Wrote {out}")
+
+
+@app.command()
+def transfers(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    gaps_only: Annotated[bool, typer.Option("--gaps-only", help="Only restricted transfers with no mechanism on record.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List international transfers derived from the flows, assessed under UK GDPR and EU GDPR."""
+    from catalog.graph import CatalogGraph
+    from catalog.jurisdictions import load_jurisdictions
+    from catalog.transfers import derive_transfers
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    with opened(database) as catalog, catalog.session() as session:
+        graph = CatalogGraph.load(session)
+    found = [t for t in derive_transfers(graph) if t.has_gap or not gaps_only]
+    if output_format == "json":
+        sys.stdout.write(json.dumps({"regimes": list(graph.regimes), "transfers": [t.as_dict() for t in found]}, indent=2) + "\n")
+        return
+    names = load_jurisdictions().country_name
+    table = Table("flow", "exporter", "importer (role)", "from", "to", "UK GDPR", "EU GDPR", "mechanism", "gap", title="International transfers")
+    for t in found:
+        table.add_row(
+            t.flow_id, t.exporter_name, f"{t.importer_name} ({t.importer_role})", names(t.origin), names(t.destination),
+            t.uk.status.label, t.eu.status.label, t.mechanism or "-", "GAP" if t.has_gap else "",
+        )
+    console.print(table)
+    gaps = sum(t.has_gap for t in found)
+    console.print(f"{len(found)} transfer(s), {gaps} restricted without a mechanism on record.")
+
+
+def serve_dashboard(database_url: str, port: int, address: str) -> None:
+    """Run the Streamlit dashboard in the foreground until interrupted."""
+    app_path = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    env = {**os.environ, DATABASE_URL_ENV: database_url}
+    console.print(f"Dashboard on http://{address}:{port} (Ctrl+C to stop)")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port), "--server.address", address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    try:
+        subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
+    database: DatabaseOption = None,
+) -> None:
+    """Serve the dashboard (Streamlit)."""
+    with opened(database) as catalog:
+        url = catalog.url
+    serve_dashboard(url, port, address)
+
+
+@app.command()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve", help="Also start the dashboard.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the workbook.")] = Path("out/ropa.xlsx"),
+    port: Annotated[int, typer.Option(help="Dashboard port, with --serve.")] = 8501,
+    database: DatabaseOption = None,
+) -> None:
+    """Load the demo organisation (Kanj Technologies Ltd), write its workbook, optionally serve the dashboard."""
+    from ropa.demo import demo_manifest_dir
+
+    catalog = init_catalog(database)
+    try:
+        run_manifest_ingest(catalog, demo_manifest_dir())
+        write_record_workbook(catalog, out)
+        console.print(f"Wrote {out}")
+        url = catalog.url
+    finally:
+        catalog.dispose()
+    if serve:
+        serve_dashboard(url, port, "127.0.0.1")
+
+
+@app.command()
+def synth(
+    systems: Annotated[int, typer.Option(min=1, help="Number of systems.")] = 100,
+    fields_per_system: Annotated[int, typer.Option(min=1, help="Fields in each system.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same catalogue.")] = 0,
+    database: DatabaseOption = None,
+) -> None:
+    """Generate a deterministic synthetic catalogue for scale work and load it (source: synth)."""
+    from catalog.apply import apply_spec
+    from catalog.synth import synth_spec
+
+    with console.status(f"Generating {systems} systems x {fields_per_system} fields"):
+        spec = synth_spec(systems, fields_per_system, seed)
+    catalog = init_catalog(database)
+    try:
+        with console.status("Writing to the catalogue"), catalog.session() as session:
+            result = apply_spec(session, spec, source="synth", target=f"synth seed={seed}", actor=_actor())
+    finally:
+        catalog.dispose()
+    console.print(f"synth: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, {result.retired} retired (run {result.run.id})")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

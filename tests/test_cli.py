@@ -1,0 +1,114 @@
+"""The `ropa` command end to end: exit codes, messages, and the demo organisation."""
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from catalog.models import ENTITY_TABLES
+from catalog.store import open_catalog
+from ropa.cli import app
+from ropa.demo import demo_manifest_dir
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def demo_db(catalog_url, tmp_path):
+    """The demo organisation loaded by `ropa demo` into a fresh catalogue."""
+    result = invoke("demo", "--database", catalog_url, "--out", str(tmp_path / "ropa.xlsx"))
+    assert result.exit_code == 0, result.output
+    return catalog_url
+
+
+def test_help_on_every_command():
+    for command in (["--help"], ["init", "--help"], ["ingest", "manifest", "--help"], ["export", "ropa", "--help"],
+                    ["transfers", "--help"], ["dashboard", "--help"], ["demo", "--help"], ["synth", "--help"], ["schema", "--help"]):
+        result = invoke(*command)
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_usage_error_exits_2():
+    assert runner.invoke(app, ["transfers", "--no-such-option"]).exit_code == 2
+
+
+def test_command_on_uninitialised_catalogue_says_what_to_run(tmp_path):
+    result = runner.invoke(app, ["transfers", "--database", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert result.exit_code == 1
+    assert "ropa init" in result.output
+
+
+def test_init_then_ingest_bad_manifest_exits_1_and_writes_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    assert invoke("init", "--database", url).exit_code == 0
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "systems.yml").write_text("systems:\n  - id: crm\n    name: CRM\n    hosted_in: [nowhere]\n")
+    result = runner.invoke(app, ["ingest", "manifest", str(tmp_path / "m"), "--database", url])
+    assert result.exit_code == 1
+    assert "systems.yml:4" in result.output and "unknown location 'nowhere'" in result.output
+    catalog = open_catalog(url)
+    with catalog.session() as session:
+        assert all(not session.exec(select(model)).all() for model in ENTITY_TABLES)
+    catalog.dispose()
+
+
+def test_demo_writes_workbook_with_one_row_per_controller_activity(demo_db, tmp_path):
+    workbook = load_workbook(tmp_path / "ropa.xlsx")
+    sheet = workbook["Controller record"]
+    headings = [sheet.cell(row=9, column=c).value for c in range(1, 31)]
+    assert headings[0] == "Business function" and headings[1] == "Purpose of processing"
+    assert headings[29] == "Reasons for not adhering to policy document (if applicable)"
+    rows = [r for r in sheet.iter_rows(min_row=10, values_only=True) if any(r)]
+    catalog = open_catalog(demo_db)
+    from catalog.models import ProcessingActivity
+
+    with catalog.session() as session:
+        controller_activities = session.exec(select(ProcessingActivity).where(ProcessingActivity.role == "controller")).all()
+    catalog.dispose()
+    assert len(rows) == len(controller_activities) > 3
+
+
+def test_demo_reingest_changes_nothing(demo_db):
+    result = invoke("ingest", "manifest", str(demo_manifest_dir()), "--database", demo_db)
+    assert result.exit_code == 0
+    assert "0 added" in result.output and "0 updated" in result.output and "0 retired" in result.output
+
+
+def test_transfers_json_lists_restricted_with_mechanism_and_gaps(demo_db):
+    result = invoke("transfers", "--format", "json", "--database", demo_db)
+    data = json.loads(result.output)
+    restricted = [t for t in data["transfers"] if t["restricted_under"]]
+    assert any(t["mechanism"] for t in restricted)
+    assert any(t["gap"] for t in restricted)
+    assert all(t["gap"] for t in restricted if not t["mechanism"])
+
+
+def test_transfers_table_shows_gap_count(demo_db):
+    result = invoke("transfers", "--database", demo_db)
+    assert result.exit_code == 0 and "restricted without a mechanism" in result.output
+
+
+def test_schema_is_json_schema_for_manifests():
+    result = invoke("schema")
+    schema = json.loads(result.output)
+    assert "systems" in schema["properties"] and "flows" in schema["properties"]
+
+
+def test_synth_is_deterministic(tmp_path):
+    counts = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        assert invoke("synth", "--systems", "15", "--fields-per-system", "4", "--seed", "7", "--database", url).exit_code == 0
+        catalog = open_catalog(url)
+        from catalog.models import DataField, System
+
+        with catalog.session() as session:
+            counts.append((sorted(s.name for s in session.exec(select(System)).all()), len(session.exec(select(DataField)).all())))
+        catalog.dispose()
+    assert counts[0] == counts[1] and len(counts[0][0]) == 15 and counts[0][1] == 60
