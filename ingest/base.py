@@ -10,13 +10,15 @@ from __future__ import annotations
 import inspect
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from catalog.apply import Loc, ReferenceErrors, apply_spec
+from sqlmodel import Session
+
+from catalog.apply import ApplyResult, Loc, ReferenceErrors, apply_spec
 from catalog.specs import CatalogSpec
 from catalog.store import Catalog
 from catalog.vocab import RunStatus
@@ -43,6 +45,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    conflicts: int = 0
     warnings: list[LocatedError] = field(default_factory=list)
     errors: list[LocatedError] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -61,6 +64,7 @@ class IngestReport:
             lines.append(
                 f"  {self.read} read, {self.added} added, {self.updated} updated, "
                 f"{self.unchanged} unchanged, {self.retired} retired"
+                + (f", {self.conflicts} conflict(s) kept for review" if self.conflicts else "")
             )
         else:
             lines.append(f"  nothing written: {len(self.errors)} error(s)")
@@ -73,7 +77,7 @@ class IngestReport:
         return {
             "source": self.source, "target": self.target, "status": self.status.value, "run_id": self.run_id,
             "read": self.read, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-            "retired": self.retired, "warnings": [w.as_dict() for w in self.warnings],
+            "retired": self.retired, "conflicts": self.conflicts, "warnings": [w.as_dict() for w in self.warnings],
             "errors": [e.as_dict() for e in self.errors], "duration_seconds": self.duration_seconds,
             "changes": list(self.changes),
         }
@@ -121,11 +125,14 @@ def apply_and_report(
     warnings: Iterable[LocatedError] = (),
     complete: bool = True,
     started: float | None = None,
+    after_apply: Callable[[Session, ApplyResult], None] | None = None,
 ) -> IngestReport:
     """Write ``spec`` as one run in one transaction and report it; the one way sources write.
 
     ``started`` is the ``time.monotonic()`` at which the source began reading, so the duration
     covers reading as well as writing. Dangling references become an IngestError.
+    ``after_apply`` runs inside the same transaction with the run's result, for what a source
+    writes beside the spec (discovery's category suggestions).
     """
     started = time.monotonic() if started is None else started
     warnings = list(warnings)
@@ -135,6 +142,8 @@ def apply_and_report(
                 session, spec, source=source, target=target, actor=actor, source_refs=source_refs, complete=complete,
             )
             result.run.warnings = [str(warning) for warning in warnings]
+            if after_apply is not None:
+                after_apply(session, result)
     except ReferenceErrors as error:
         raise IngestError(
             LocatedError(problem.message, field_path=format_field_path(problem.loc), suggestion=problem.suggestion)
@@ -142,6 +151,6 @@ def apply_and_report(
         ) from error
     return IngestReport(
         source=source, target=target, status=RunStatus.SUCCEEDED, run_id=result.run.id, read=count_entries(spec),
-        added=result.added, updated=result.updated, unchanged=result.unchanged, retired=result.retired,
+        added=result.added, updated=result.updated, unchanged=result.unchanged, retired=result.retired, conflicts=result.conflicts,
         warnings=warnings, duration_seconds=time.monotonic() - started, changes=list(result.changes),
     )
