@@ -14,12 +14,15 @@ only the attributes they set. Every change to a top-level entry is appended to t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from types import SimpleNamespace
 from datetime import UTC, datetime
 from typing import Any
 
 import networkx as nx
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, SQLModel, select
 
 from catalog.models import (
@@ -86,48 +89,127 @@ def _primary_key(model: type[SQLModel]) -> str:
     return model.__table__.primary_key.columns.keys()[0]
 
 
-def _identity(row: SQLModel) -> Any:
-    return getattr(row, _primary_key(type(row)))
+def _identity(model: type[SQLModel], row) -> Any:
+    return getattr(row, _primary_key(model))
+
+
+#: Tables whose new rows are written with one executemany instead of one ORM object each: they
+#: hold most of the rows of a large catalogue.
+BULK_INSERTED = frozenset({DataField})
+
+
+@cache
+def _column_defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """What the model would fill in for omitted attributes (a bulk insert bypasses the model)."""
+    return {
+        name: info.get_default(call_default_factory=True)
+        for name, info in model.model_fields.items() if not info.is_required()
+    }
+
+
+def _natural_key(model: type[SQLModel]) -> tuple[str, ...]:
+    """The columns that identify a row of ``model`` within one catalogue."""
+    return {
+        Dataset: ("system_id", "name"),
+        DataField: ("dataset_id", "name"),
+        FieldLineage: ("source_field_id", "target_field_id"),
+    }.get(model, (_primary_key(model),))
 
 
 class _Writer:
-    """Upserts rows of one run, counting what changed and which entries were touched."""
+    """Upserts rows of one run, counting what changed and which entries were touched.
+
+    Each table is read once, on first use, into a cache keyed by its natural key; rows are then
+    compared and changed in memory and written by a few flushes, not one query per row.
+    """
 
     def __init__(self, session: Session, result: ApplyResult, source: str, refs: dict[Loc, str]):
         self.session, self.result, self.source, self.refs = session, result, source, refs
         self.seen: dict[type, set[Any]] = {}
         self.touched: set[EntryKey] = set()
         self.entry: EntryKey | None = None
-        self._last_unchanged = False
+        self._counted_unchanged: set[int] = set()
+        self._rows: dict[type, dict[tuple, SQLModel]] = {}
+        self._pending: dict[type, list[SimpleNamespace]] = {}
+        self._dirty: dict[type, dict[int, SimpleNamespace]] = {}
+        self._links: dict[type, dict[str, list[SQLModel]]] = {}
+
+    def rows(self, model: type[SQLModel]) -> dict[tuple, SQLModel]:
+        """Every row of ``model`` by natural key, read once per run."""
+        if model not in self._rows:
+            columns = _natural_key(model)
+            if model in BULK_INSERTED:
+                loaded = [SimpleNamespace(**mapping) for mapping in self.session.execute(select(model.__table__)).mappings()]
+            else:
+                loaded = self.session.exec(select(model)).all()
+            self._rows[model] = {tuple(getattr(row, c) for c in columns): row for row in loaded}
+        return self._rows[model]
+
+    def mark_dirty(self, model: type[SQLModel], row) -> None:
+        if model in BULK_INSERTED and row.id is not None:
+            self._dirty.setdefault(model, {})[row.id] = row
+
+    def find(self, model: type[SQLModel], key: Any) -> SQLModel | None:
+        natural = tuple(key[c] for c in _natural_key(model)) if isinstance(key, dict) else (key,)
+        return self.rows(model).get(natural)
 
     def upsert(self, model: type[SQLModel], key: Any, values: dict[str, Any], loc: Loc, *, label: str) -> SQLModel:
         """Insert or update one row; returns the row (the existing one when another source owns it)."""
-        row = self._find(model, key) if isinstance(key, dict) else self.session.get(model, key)
-        self._last_unchanged = False
+        row = self.find(model, key)
         provenance = {"source": self.source, "source_ref": self.refs.get(loc), "run_id": self.result.run.id}
         if row is None:
-            row = model(**(key if isinstance(key, dict) else {_primary_key(model): key}), **values, **provenance)
-            self.session.add(row)
+            identity = key if isinstance(key, dict) else {_primary_key(model): key}
+            if model in BULK_INSERTED:
+                row = SimpleNamespace(**(_column_defaults(model) | identity | values | provenance | {"id": None}))
+                self._pending.setdefault(model, []).append(row)
+            else:
+                row = model(**identity, **values, **provenance)
+                self.session.add(row)
+            self.rows(model)[tuple(identity[c] for c in _natural_key(model))] = row
             self._count("added", label)
         elif row.retired_run_id is None and row.source != self.source and not is_manual(self.source):
-            self._report_conflicts(row, values, label)
-            self._last_unchanged = True
+            self._report_conflicts(model, row, values, label)
+            self._counted_unchanged.add(id(row))
             self.result.unchanged += 1
         else:
             differs = any(getattr(row, name) != value for name, value in values.items())
             if differs or row.retired_run_id is not None or row.source != self.source:
-                for name, value in values.items():
+                for name, value in (values | provenance).items():
                     setattr(row, name, value)
                 row.retired_run_id, row.retired_at = None, None
+                self.mark_dirty(model, row)
                 self._count("updated", label)
-            else:
+            else:  # unchanged rows keep the run that asserted their current content
                 self.result.unchanged += 1
-                self._last_unchanged = True
-            for name, value in provenance.items():
-                setattr(row, name, value)
-        self.session.flush()
-        self.seen.setdefault(model, set()).add(_identity(row))
+                self._counted_unchanged.add(id(row))
+        self.seen.setdefault(model, set()).add(id(row))
         return row
+
+    def insert_pending(self) -> None:
+        """Write the new rows of the bulk-inserted tables with one executemany each, and give the
+        placeholders their ids (RETURNING), so later steps can key on them."""
+        self.session.flush()
+        for model, rows in self._pending.items():
+            if not rows:
+                continue
+            columns = [c for c in model.__table__.columns.keys() if c != "id"]
+            statement = insert(model.__table__).returning(model.__table__.c.id, *[model.__table__.c[c] for c in _natural_key(model)])
+            returned = self.session.execute(statement, [{c: getattr(row, c, None) for c in columns} for row in rows]).all()
+            by_key = {tuple(values[1:]): values[0] for values in returned}
+            for row in rows:
+                row.id = by_key[tuple(getattr(row, c) for c in _natural_key(model))]
+            rows.clear()
+
+    def write_dirty(self) -> None:
+        """Write changed rows of the bulk tables with one executemany per table."""
+        for model, rows in self._dirty.items():
+            if not rows:
+                continue
+            table = model.__table__
+            columns = [c for c in table.columns.keys() if c != "id"]
+            statement = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(f"new_{c}") for c in columns})
+            self.session.execute(statement, [{"row_id": row.id, **{f"new_{c}": getattr(row, c) for c in columns}} for row in rows.values()])
+            rows.clear()
 
     def _count(self, what: str, label: str) -> None:
         setattr(self.result, what, getattr(self.result, what) + 1)
@@ -135,9 +217,9 @@ class _Writer:
         if self.entry:
             self.touched.add(self.entry)
 
-    def _report_conflicts(self, row: SQLModel, values: dict[str, Any], label: str) -> None:
+    def _report_conflicts(self, model: type[SQLModel], row, values: dict[str, Any], label: str) -> None:
         """Keep the owner's values; record (or refresh) one open conflict per differing attribute."""
-        table, ident = type(row).__tablename__, str(_identity(row))
+        table, ident = model.__tablename__, str(_identity(model, row))
         for name, reported in values.items():
             kept = getattr(row, name)
             if kept == reported:
@@ -152,52 +234,53 @@ class _Writer:
             existing.kept_value, existing.reported_value, existing.run_id = kept, reported, self.result.run.id
             self.result.conflicts += 1
 
-    def _find(self, model: type[SQLModel], key: dict[str, Any]) -> SQLModel | None:
-        statement = select(model)
-        for name, value in key.items():
-            statement = statement.where(getattr(model, name) == value)
-        return self.session.exec(statement).first()
-
     def links(self, model: type[SQLModel], owner_column: str, owner_id: str, other_column: str, others: Iterable[str]) -> bool:
         """Make the link rows of one owner exactly ``others``; True when they changed."""
+        if model not in self._links:
+            grouped: dict[str, list[SQLModel]] = {}
+            for row in self.session.exec(select(model)).all():
+                grouped.setdefault(getattr(row, owner_column), []).append(row)
+            self._links[model] = grouped
+        rows = self._links[model].setdefault(owner_id, [])
         wanted = set(others)
-        rows = self.session.exec(select(model).where(getattr(model, owner_column) == owner_id)).all()
         existing = {getattr(row, other_column) for row in rows}
         if existing == wanted:
             return False
-        for row in rows:
-            if getattr(row, other_column) not in wanted:
-                self.session.delete(row)
+        for row in [r for r in rows if getattr(r, other_column) not in wanted]:
+            self.session.delete(row)
+            rows.remove(row)
         for other in sorted(wanted - existing):
-            self.session.add(model(**{owner_column: owner_id, other_column: other}))
-        self.session.flush()
+            link = model(**{owner_column: owner_id, other_column: other})
+            self.session.add(link)
+            rows.append(link)
         return True
 
-    def links_changed(self, label: str) -> None:
-        """Count the last upserted entry as updated because its links changed."""
-        if self._last_unchanged:
+    def links_changed(self, row: SQLModel, label: str) -> None:
+        """Count ``row`` as updated, not unchanged, because its links changed."""
+        if id(row) in self._counted_unchanged:
+            self._counted_unchanged.discard(id(row))
             self.result.unchanged -= 1
             self.result.updated += 1
-            self._last_unchanged = False
         self.result.changes.append(f"updated links of {label}")
         if self.entry:
             self.touched.add(self.entry)
 
-    def retire(self, model: type[SQLModel], scope=None, entry_of=None) -> None:
-        """Retire current rows of this source that the run did not assert."""
-        statement = select(model).where(model.source == self.source, model.retired_run_id.is_(None))
-        if scope is not None:
-            statement = statement.where(scope)
+    def retire(self, model: type[SQLModel], scope: Callable[[SQLModel], bool] | None = None, entry_of=None) -> None:
+        """Retire current rows of this source, within ``scope``, that the run did not assert."""
         seen = self.seen.get(model, set())
-        for row in self.session.exec(statement).all():
-            if _identity(row) not in seen:
-                row.retired_run_id, row.retired_at = self.result.run.id, utc_now()
-                self.result.retired += 1
-                self.result.changes.append(f"retired {model.__tablename__} {_identity(row)}")
-                entry = entry_of(row) if entry_of else self.entry
-                if entry:
-                    self.touched.add(entry)
-        self.session.flush()
+        now = utc_now()
+        for row in list(self.rows(model).values()):
+            if row.source != self.source or row.retired_run_id is not None or id(row) in seen:
+                continue
+            if scope is not None and not scope(row):
+                continue
+            row.retired_run_id, row.retired_at = self.result.run.id, now
+            self.result.retired += 1
+            self.result.changes.append(f"retired {model.__tablename__} {_identity(model, row)}")
+            self.mark_dirty(model, row)
+            entry = entry_of(row) if entry_of else self.entry
+            if entry:
+                self.touched.add(entry)
 
 
 def _values(spec, *, exclude: set[str] = frozenset(), rename: dict[str, str] | None = None, only_set: bool = False) -> dict[str, Any]:
@@ -216,52 +299,79 @@ def _parents_first(parties) -> list:
     return [by_id[ident] for ident in nx.topological_sort(order) if ident in by_id]
 
 
-def _write_system(writer: _Writer, index: int, system: SystemSpec, only_set: bool) -> None:
-    loc = ("systems", index)
-    writer.entry = ("system", system.id)
-    row = writer.upsert(System, system.id, _values(system, exclude={"id", "hosted_in", "datasets"}, only_set=only_set), loc, label=f"system {system.id}")
-    if (not only_set or "hosted_in" in system.model_fields_set) and row.source == writer.source:
-        if writer.links(SystemLocation, "system_id", system.id, "location_id", system.hosted_in):
-            writer.links_changed(f"system {system.id}")
-    for d_index, dataset in enumerate(system.datasets):
-        d_loc = (*loc, "datasets", d_index)
-        dataset_row = writer.upsert(
-            Dataset, {"system_id": row.id, "name": dataset.name}, _values(dataset, exclude={"name", "fields"}, only_set=only_set), d_loc,
-            label=f"dataset {system.id}.{dataset.name}",
-        )
-        for f_index, spec_field in enumerate(dataset.fields):
+def _write_systems(writer: _Writer, systems: list[SystemSpec], only_set: bool, complete: bool) -> None:
+    """Systems, then their hosting, datasets and fields, one flush per level so every foreign key
+    points at a row already written (the unit of work does not order tables by foreign keys)."""
+    rows = []
+    for index, system in enumerate(systems):
+        writer.entry = ("system", system.id)
+        rows.append(writer.upsert(System, system.id, _values(system, exclude={"id", "hosted_in", "datasets"}, only_set=only_set), ("systems", index), label=f"system {system.id}"))
+    writer.session.flush()
+    for index, (system, row) in enumerate(zip(systems, rows, strict=True)):
+        writer.entry = ("system", system.id)
+        if (not only_set or "hosted_in" in system.model_fields_set) and row.source == writer.source:
+            if writer.links(SystemLocation, "system_id", system.id, "location_id", system.hosted_in):
+                writer.links_changed(row, f"system {system.id}")
+    dataset_rows: list[list[Dataset]] = []
+    for index, system in enumerate(systems):
+        writer.entry = ("system", system.id)
+        dataset_rows.append([
             writer.upsert(
-                DataField, {"dataset_id": dataset_row.id, "name": spec_field.name}, _values(spec_field, exclude={"name"}, only_set=only_set),
-                (*d_loc, "fields", f_index), label=f"field {system.id}.{dataset.name}.{spec_field.name}",
+                Dataset, {"system_id": system.id, "name": dataset.name}, _values(dataset, exclude={"name", "fields"}, only_set=only_set),
+                ("systems", index, "datasets", d_index), label=f"dataset {system.id}.{dataset.name}",
             )
-        writer.retire(DataField, DataField.dataset_id == dataset_row.id)
-    writer.retire(Dataset, Dataset.system_id == row.id)
+            for d_index, dataset in enumerate(system.datasets)
+        ])
+    writer.session.flush()  # new datasets get their ids, which their fields are keyed on
+    for index, system in enumerate(systems):
+        writer.entry = ("system", system.id)
+        for d_index, (dataset, dataset_row) in enumerate(zip(system.datasets, dataset_rows[index], strict=True)):
+            for f_index, spec_field in enumerate(dataset.fields):
+                writer.upsert(
+                    DataField, {"dataset_id": dataset_row.id, "name": spec_field.name}, _values(spec_field, exclude={"name"}, only_set=only_set),
+                    ("systems", index, "datasets", d_index, "fields", f_index), label=f"field {system.id}.{dataset.name}.{spec_field.name}",
+                )
+        if not complete:  # a complete run retires every unseen row of its source once, at the end
+            dataset_ids = {dataset_row.id for dataset_row in dataset_rows[index]}
+            writer.retire(DataField, lambda field_row, ids=dataset_ids: field_row.dataset_id in ids)
+            writer.retire(Dataset, lambda dataset_row, system_id=system.id: dataset_row.system_id == system_id)
+    writer.entry = None
+    writer.insert_pending()
 
 
-def _dataset_id(session: Session, system_id: str, name: str | None) -> int | None:
+def _dataset_id(writer: _Writer, system_id: str, name: str | None) -> int | None:
     if name is None:
         return None
-    return session.exec(select(Dataset.id).where(Dataset.system_id == system_id, Dataset.name == name)).first()
+    row = writer.find(Dataset, {"system_id": system_id, "name": name})
+    return row.id if row is not None else None
 
 
-def _field_id(session: Session, ref: FieldRef) -> int:
-    statement = (
-        select(DataField.id).join(Dataset, DataField.dataset_id == Dataset.id)
-        .where(Dataset.system_id == ref.system, Dataset.name == ref.dataset, DataField.name == ref.field)
-    )
-    ident = session.exec(statement).first()
-    if ident is None:
+def _field_id(writer: _Writer, ref: FieldRef) -> int:
+    dataset_id = _dataset_id(writer, ref.system, ref.dataset)
+    row = writer.find(DataField, {"dataset_id": dataset_id, "name": ref.field}) if dataset_id is not None else None
+    if row is None:
         raise ReferenceErrors([ReferenceProblem(("field_lineage",), f"no field {ref.path} in the catalogue")])
-    return ident
+    return row.id
 
 
-def _retire_contents_of_retired_systems(writer: _Writer) -> None:
-    """A retired system's datasets and fields are retired with it, by the same run."""
+def _retire_unseen_nested(writer: _Writer) -> None:
+    """After a complete run: unseen datasets and fields of this source are retired, and so is
+    everything inside a system this run retired (whoever asserted it), by the same run."""
     run_id = writer.result.run.id
-    retired_systems = select(System.id).where(System.retired_run_id == run_id)
-    writer.retire(Dataset, Dataset.system_id.in_(retired_systems), entry_of=lambda row: ("system", row.system_id))
-    retired_datasets = select(Dataset.id).where(Dataset.retired_run_id == run_id)
-    writer.retire(DataField, DataField.dataset_id.in_(retired_datasets), entry_of=lambda row: None)
+    systems = writer.rows(System)
+    retired_systems = {key[0] for key, row in systems.items() if row.retired_run_id == run_id}
+    writer.retire(Dataset, entry_of=lambda row: ("system", row.system_id))
+    datasets = {row.id: row for row in writer.rows(Dataset).values()}
+    writer.retire(DataField, entry_of=lambda row: ("system", datasets[row.dataset_id].system_id))
+    now = utc_now()
+    for dataset in datasets.values():
+        if dataset.system_id in retired_systems and dataset.retired_run_id is None:
+            dataset.retired_run_id, dataset.retired_at = run_id, now
+    retired_datasets = {ident for ident, row in datasets.items() if row.retired_run_id == run_id}
+    for item in writer.rows(DataField).values():
+        if item.dataset_id in retired_datasets and item.retired_run_id is None:
+            item.retired_run_id, item.retired_at = run_id, now
+            writer.mark_dirty(DataField, item)
 
 
 def _existing_ids(session: Session) -> dict[str, set[str]]:
@@ -340,32 +450,37 @@ def apply_spec(
     positions = {p.id: i for i, p in enumerate(spec.parties)}
     for party in _parents_first(spec.parties):
         put("party", Party, party.id, _values(party, exclude={"id"}, rename={"parent": "parent_id"}, only_set=only_set), ("parties", positions[party.id]))
-    for index, system in enumerate(spec.systems):
-        _write_system(writer, index, system, only_set)
+    session.flush()
+    _write_systems(writer, spec.systems, only_set, complete)
+    activity_rows = []
     for index, activity in enumerate(spec.activities):
         values = _values(activity, exclude={"id", "systems", "recipients"}, rename={"controller": "controller_id", "joint_controller": "joint_controller_id"}, only_set=only_set)
-        row = put("activity", ProcessingActivity, activity.id, values, ("activities", index))
+        activity_rows.append(put("activity", ProcessingActivity, activity.id, values, ("activities", index)))
+    session.flush()
+    for activity, row in zip(spec.activities, activity_rows, strict=True):
+        writer.entry = ("activity", activity.id)
         if row.source == source:
             changed = writer.links(ActivitySystem, "activity_id", activity.id, "system_id", activity.systems)
             changed |= writer.links(ActivityRecipient, "activity_id", activity.id, "party_id", activity.recipients)
             if changed:
-                writer.links_changed(f"activity {activity.id}")
+                writer.links_changed(row, f"activity {activity.id}")
     system_ids = {s.id for s in spec.systems}
     for index, flow in enumerate(spec.flows):
-        to_system = flow.to in system_ids or session.get(System, flow.to) is not None
+        to_system = flow.to in system_ids or (flow.to,) in writer.rows(System)
         values = _values(flow, exclude={"id", "from_system", "to", "activity", "from_dataset", "to_dataset"}, only_set=only_set)
         values.update(
             source_system_id=flow.from_system,
             target_system_id=flow.to if to_system else None,
             target_party_id=None if to_system else flow.to,
             activity_id=flow.activity,
-            source_dataset_id=_dataset_id(session, flow.from_system, flow.from_dataset),
-            target_dataset_id=_dataset_id(session, flow.to, flow.to_dataset) if to_system else None,
+            source_dataset_id=_dataset_id(writer, flow.from_system, flow.from_dataset),
+            target_dataset_id=_dataset_id(writer, flow.to, flow.to_dataset) if to_system else None,
         )
         put("flow", Flow, flow.id, values, ("flows", index))
     writer.entry = None
+    session.flush()
     for index, lineage in enumerate(spec.field_lineage):
-        key = {"source_field_id": _field_id(session, lineage.from_field), "target_field_id": _field_id(session, lineage.to_field)}
+        key = {"source_field_id": _field_id(writer, lineage.from_field), "target_field_id": _field_id(writer, lineage.to_field)}
         writer.entry = ("system", lineage.to_field.system)
         writer.upsert(FieldLineage, key, {"transformation": lineage.transformation, "masking": lineage.masking}, ("field_lineage", index),
                       label=f"lineage {lineage.from_field.path} -> {lineage.to_field.path}")
@@ -375,10 +490,9 @@ def apply_spec(
         for kind, model in (("flow", Flow), ("activity", ProcessingActivity), ("system", System), ("party", Party), ("location", Location), ("organisation", Organisation)):
             writer.retire(model, entry_of=lambda row, kind=kind: (kind, row.id))
         writer.retire(FieldLineage, entry_of=lambda row: None)
-        system_of_dataset = lambda dataset_id: ("system", session.get(Dataset, dataset_id).system_id)  # noqa: E731
-        writer.retire(Dataset, entry_of=lambda row: ("system", row.system_id))
-        writer.retire(DataField, entry_of=lambda row: system_of_dataset(row.dataset_id))
-        _retire_contents_of_retired_systems(writer)
+        _retire_unseen_nested(writer)
+    writer.write_dirty()
+    session.flush()
     _record_history(session, writer, before, actor)
     run.added, run.updated, run.unchanged, run.retired, run.conflicts = result.added, result.updated, result.unchanged, result.retired, result.conflicts
     run.finished_at = utc_now()

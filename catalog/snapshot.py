@@ -35,52 +35,72 @@ EntryKey = tuple[str, str]
 
 
 def _document(spec_class, row, rename: dict[str, str] | None = None, **extra) -> dict[str, Any]:
-    """Columns of ``row`` that the spec knows, under the spec's YAML aliases, plus ``extra``."""
+    """Columns of ``row`` (a mapping) that the spec knows, under the spec's YAML aliases, plus ``extra``."""
     rename = rename or {}
     values = {}
     for name, field in spec_class.model_fields.items():
         column = rename.get(name, name)
         if name in extra:
             values[field.alias or name] = extra[name]
-        elif hasattr(row, column):
-            values[field.alias or name] = getattr(row, column)
+        elif column in row:
+            values[field.alias or name] = row[column]
     return values
 
 
 def _not_retired(model):
-    return select(model).where(model.retired_run_id.is_(None))
+    """Current rows as plain mappings: snapshots read many rows and need no ORM objects."""
+    return select(model.__table__).where(model.__table__.c.retired_run_id.is_(None))
 
 
-def _system_documents(session: Session, ids: Iterable[str] | None) -> dict[EntryKey, dict]:
-    statement = _not_retired(System)
-    if ids is not None:
-        statement = statement.where(System.id.in_(list(ids)))
-    systems = session.exec(statement.order_by(System.id)).all()
-    wanted = [s.id for s in systems]
+def _mappings(session: Session, statement) -> list:
+    return list(session.execute(statement).mappings())
+
+
+def _in_chunks(column, values: list, size: int = 5000):
+    """IN-list conditions of at most ``size`` values (SQLite limits bound parameters)."""
+    return [column.in_(values[start:start + size]) for start in range(0, len(values), size)] or [column.in_([])]
+
+
+def _rows_where(session: Session, model, column, values: list | None, order_by) -> list:
+    """Current rows of ``model``, all of them or those whose ``column`` is in ``values``."""
+    if values is None:
+        return _mappings(session, _not_retired(model).order_by(order_by))
+    rows = []
+    for condition in _in_chunks(column, values):
+        rows += _mappings(session, _not_retired(model).where(condition))
+    return sorted(rows, key=lambda row: row[order_by.key])
+
+
+def _system_documents(session: Session, ids: list[str] | None) -> dict[EntryKey, dict]:
+    systems = _rows_where(session, System, System.__table__.c.id, ids, System.__table__.c.id)
+    wanted = None if ids is None else [row["id"] for row in systems]
     hosting: dict[str, list[str]] = {}
-    for link in session.exec(select(SystemLocation).where(SystemLocation.system_id.in_(wanted))).all():
-        hosting.setdefault(link.system_id, []).append(link.location_id)
-    datasets: dict[str, list[Dataset]] = {}
-    for dataset in session.exec(_not_retired(Dataset).where(Dataset.system_id.in_(wanted)).order_by(Dataset.name)).all():
-        datasets.setdefault(dataset.system_id, []).append(dataset)
-    dataset_ids = [d.id for group in datasets.values() for d in group]
-    fields: dict[int, list[DataField]] = {}
-    for item in session.exec(_not_retired(DataField).where(DataField.dataset_id.in_(dataset_ids)).order_by(DataField.name)).all():
-        fields.setdefault(item.dataset_id, []).append(item)
+    links = select(SystemLocation.__table__)
+    for condition in ([True] if wanted is None else _in_chunks(SystemLocation.__table__.c.system_id, wanted)):
+        for link in _mappings(session, links.where(condition)):
+            hosting.setdefault(link["system_id"], []).append(link["location_id"])
+    datasets: dict[str, list] = {}
+    for dataset in _rows_where(session, Dataset, Dataset.__table__.c.system_id, wanted, Dataset.__table__.c.name):
+        datasets.setdefault(dataset["system_id"], []).append(dataset)
+    dataset_ids = None if wanted is None else [d["id"] for group in datasets.values() for d in group]
+    fields: dict[int, list] = {}
+    for item in _rows_where(session, DataField, DataField.__table__.c.dataset_id, dataset_ids, DataField.__table__.c.name):
+        fields.setdefault(item["dataset_id"], []).append(item)
     documents = {}
     for system in systems:
         dataset_docs = [
-            _document(DatasetSpec, dataset, fields=[_document(FieldSpec, item) for item in fields.get(dataset.id, [])])
-            for dataset in datasets.get(system.id, [])
+            _document(DatasetSpec, dataset, fields=[_document(FieldSpec, item) for item in fields.get(dataset["id"], [])])
+            for dataset in datasets.get(system["id"], [])
         ]
-        documents[("system", system.id)] = _document(SystemSpec, system, hosted_in=sorted(hosting.get(system.id, [])), datasets=dataset_docs)
+        documents[("system", system["id"])] = _document(SystemSpec, system, hosted_in=sorted(hosting.get(system["id"], [])), datasets=dataset_docs)
     return documents
 
 
 def _links(session: Session, model, column: str, ids: list[str]) -> dict[str, list[str]]:
     links: dict[str, list[str]] = {}
-    for link in session.exec(select(model).where(model.activity_id.in_(ids))).all():
-        links.setdefault(link.activity_id, []).append(getattr(link, column))
+    for condition in _in_chunks(model.__table__.c.activity_id, ids):
+        for link in _mappings(session, select(model.__table__).where(condition)):
+            links.setdefault(link["activity_id"], []).append(link[column])
     return {key: sorted(values) for key, values in links.items()}
 
 
@@ -89,40 +109,45 @@ def entry_documents(session: Session, keys: Iterable[EntryKey] | None = None) ->
     wanted: dict[str, list[str]] | None = None
     if keys is not None:
         wanted = {}
-        for kind, ident in keys:
+        for kind, ident in sorted(set(keys)):
             wanted.setdefault(kind, []).append(ident)
 
     def rows(model, kind):
-        statement = _not_retired(model)
-        if wanted is not None:
-            if kind not in wanted:
-                return []
-            statement = statement.where(model.id.in_(wanted[kind]))
-        return session.exec(statement.order_by(model.id)).all()
+        if wanted is not None and kind not in wanted:
+            return []
+        table = model.__table__
+        return _rows_where(session, model, table.c.id, None if wanted is None else wanted[kind], table.c.id)
 
     documents: dict[EntryKey, dict] = {}
     for row in rows(Organisation, "organisation"):
-        documents[("organisation", row.id)] = _document(OrganisationSpec, row)
+        documents[("organisation", row["id"])] = _document(OrganisationSpec, row)
     for row in rows(Location, "location"):
-        documents[("location", row.id)] = _document(LocationSpec, row)
+        documents[("location", row["id"])] = _document(LocationSpec, row)
     for row in rows(Party, "party"):
-        documents[("party", row.id)] = _document(PartySpec, row, {"parent": "parent_id"})
+        documents[("party", row["id"])] = _document(PartySpec, row, {"parent": "parent_id"})
     if wanted is None or "system" in wanted:
         documents.update(_system_documents(session, None if wanted is None else wanted["system"]))
     activities = rows(ProcessingActivity, "activity")
-    ids = [a.id for a in activities]
+    ids = [a["id"] for a in activities]
     systems, recipients = _links(session, ActivitySystem, "system_id", ids), _links(session, ActivityRecipient, "party_id", ids)
     for row in activities:
-        documents[("activity", row.id)] = _document(
+        documents[("activity", row["id"])] = _document(
             ActivitySpec, row, {"controller": "controller_id", "joint_controller": "joint_controller_id"},
-            systems=systems.get(row.id, []), recipients=recipients.get(row.id, []),
+            systems=systems.get(row["id"], []), recipients=recipients.get(row["id"], []),
         )
     for row in rows(Flow, "flow"):
-        documents[("flow", row.id)] = _document(
-            FlowSpec, row, {"activity": "activity_id"}, from_system=row.source_system_id,
-            to=row.target_system_id or row.target_party_id,
+        documents[("flow", row["id"])] = _document(
+            FlowSpec, row, {"activity": "activity_id"}, from_system=row["source_system_id"],
+            to=row["target_system_id"] or row["target_party_id"],
+            from_dataset=_dataset_name(session, row["source_dataset_id"]), to_dataset=_dataset_name(session, row["target_dataset_id"]),
         )
     return documents
+
+
+def _dataset_name(session: Session, dataset_id: int | None) -> str | None:
+    if dataset_id is None:
+        return None
+    return session.execute(select(Dataset.__table__.c.name).where(Dataset.__table__.c.id == dataset_id)).scalar()
 
 
 def catalog_document(documents: dict[EntryKey, dict]) -> dict[str, Any]:

@@ -109,3 +109,11 @@ def test_retiring_a_system_retires_its_datasets_and_fields(loaded_catalog):
     with loaded_catalog.session() as session:
         blob = session.exec(select(DataField).where(DataField.name == "blob")).one()
         assert blob.retired_run_id == result.run.id
+
+
+def test_activity_link_change_counts_as_one_update(loaded_catalog):
+    data = small_spec_data()
+    data["activities"][0]["recipients"] = []
+    with loaded_catalog.session() as session:
+        result = apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
+    assert (result.added, result.updated, result.retired) == (0, 1, 0)

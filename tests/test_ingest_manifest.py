@@ -114,7 +114,8 @@ def test_valid_tree_ingests_and_a_rerun_changes_nothing(catalog, manifest_dir):
     with catalog.session() as session:
         crm = session.get(System, "crm")
         run = session.get(IngestRun, second.run_id)
-    assert crm.source == "manifest" and crm.source_ref == "systems/crm.yml:2" and crm.run_id == second.run_id
+    # provenance names the run that asserted the current content, not the last run that saw it
+    assert crm.source == "manifest" and crm.source_ref == "systems/crm.yml:2" and crm.run_id == first.run_id
     assert (run.source, run.target, run.actor, run.unchanged) == ("manifest", str(manifest_dir), "alice", first.read)
 
 

@@ -14,7 +14,7 @@ class Provenance(SQLModel):
 
     source: str = Field(default="manifest", max_length=40, description="The ingest source that asserted this entry (manifest, dashboard, database, ...).")
     source_ref: str | None = Field(default=None, max_length=500, description="Where in the source: a file and line, a URL with credentials masked.")
-    run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The last run that asserted this entry.")
+    run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The run that asserted the entry's current content (added it or last changed it).")
     retired_run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The run that stopped seeing this entry; None while current.")
     retired_at: datetime | None = Field(default=None, description="When the entry was retired (UTC).")
 
