@@ -13,17 +13,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import functools
+import inspect
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from ropa import analysis_commands
 from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, init_catalog, open_catalog, resolve_database_url
 
-app = typer.Typer(help="Personal-data lineage catalogue and Article 30 record (ROPA) for UK GDPR and EU GDPR.", no_args_is_help=True)
-ingest_app = typer.Typer(help="Load metadata into the catalogue from a source.", no_args_is_help=True)
-export_app = typer.Typer(help="Write the record or the catalogue to files.", no_args_is_help=True)
+app = typer.Typer(help="Personal-data lineage catalogue and Article 30 record (ROPA) for UK GDPR and EU GDPR.", no_args_is_help=True, rich_markup_mode=None)
+ingest_app = typer.Typer(help="Load metadata into the catalogue from a source.", rich_markup_mode=None)
+export_app = typer.Typer(help="Write the record or the catalogue to files.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
+analysis_commands.register(app)
 
 # Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -77,29 +82,89 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file ins
         sys.stdout.write(text + "\n")
 
 
-def run_manifest_ingest(catalog: Catalog, path: Path):
-    """Ingest a manifest directory, printing located errors and exiting 1 on bad input."""
+def print_report(report) -> None:
+    console.print(report.summary(), highlight=False, markup=False)
+
+
+def run_ingest(catalog: Catalog, source: str, options: dict):
+    """Run one source, printing its report; located errors and exit 1 on bad input."""
     from ingest.errors import IngestError
-    from ingest.manifest import ingest_manifests
+    from ingest.registry import run_source
 
     try:
-        report = ingest_manifests(catalog, path, actor=_actor())
+        with console.status(f"Ingesting from {source}"):
+            report = run_source(source, catalog, options, actor=_actor())
     except IngestError as problem:
         for error in problem.errors:
             errors.print(str(error), highlight=False, markup=False)
         raise fail(f"{len(problem.errors)} error(s); nothing was written") from None
-    console.print(report.summary(), highlight=False, markup=False)
+    print_report(report)
     return report
 
 
-@ingest_app.command("manifest")
-def ingest_manifest(
-    path: Annotated[Path, typer.Argument(help="A manifest file or a directory of *.yml / *.yaml files.")],
+@ingest_app.callback(invoke_without_command=True)
+def ingest_jobs(
+    context: typer.Context,
+    job: Annotated[Path | None, typer.Option("--job", help="A YAML job file listing sources to run in order (for cron or Airflow).")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Validate catalog-as-code manifests and load them in one transaction."""
+    """Load metadata into the catalogue from a source (`ropa ingest SOURCE ...`), or run a job file."""
+    if context.invoked_subcommand is not None:
+        return
+    if job is None:
+        console.print(context.get_help())
+        raise typer.Exit(2)
+    from ingest.jobs import JobFileError, load_job_file
+
+    try:
+        jobs = load_job_file(job)
+    except JobFileError as problem:
+        raise fail(str(problem)) from None
     with opened(database) as catalog:
-        run_manifest_ingest(catalog, path)
+        for number, (source, options) in enumerate(jobs, start=1):
+            console.print(f"[{number}/{len(jobs)}] {source}", highlight=False)
+            run_ingest(catalog, source, options)
+
+
+def _typer_parameters(entry) -> list[inspect.Parameter]:
+    """Parameters for `ropa ingest NAME` from the source's Config: the first required option is
+    the argument, the others are --options (booleans as flags, lists repeatable)."""
+    parameters, positional = [], None
+    for name, info in entry.source_class.Config.model_fields.items():
+        help_text = info.description or ""
+        if info.is_required() and positional is None:
+            positional = name
+            default = typer.Argument(..., help=help_text, show_default=False)
+        else:
+            value = ... if info.is_required() else info.get_default(call_default_factory=True)
+            default = typer.Option(value, "--" + name.replace("_", "-"), help=help_text)
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=info.annotation))
+    parameters.append(inspect.Parameter("database", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DatabaseOption))
+    return parameters
+
+
+def _register_source_commands() -> None:
+    """One `ropa ingest NAME` command per registered source; an unavailable one says why."""
+    from ingest.registry import SourceUnavailable, list_sources
+
+    for entry in list_sources():
+        if isinstance(entry, SourceUnavailable):
+            def unavailable(entry=entry) -> None:
+                raise fail(f"source '{entry.name}' is unavailable here: {entry.reason}")
+
+            ingest_app.command(entry.name, help=f"Unavailable: {entry.reason}")(unavailable)
+            continue
+
+        def run(entry=entry, **options) -> None:
+            database = options.pop("database", None)
+            given = {name: value for name, value in options.items() if value is not None}
+            with opened(database) as catalog:
+                run_ingest(catalog, entry.name, given)
+
+        command = functools.partial(run, entry)
+        functools.update_wrapper(command, run)
+        command.__signature__ = inspect.Signature(_typer_parameters(entry))
+        ingest_app.command(entry.name, help=entry.description)(command)
 
 
 @app.command()
@@ -210,7 +275,7 @@ def demo(
 
     catalog = init_catalog(database)
     try:
-        run_manifest_ingest(catalog, demo_manifest_dir())
+        run_ingest(catalog, "manifest", {"path": demo_manifest_dir()})
         write_record_workbook(catalog, out)
         console.print(f"Wrote {out}")
         url = catalog.url
@@ -240,6 +305,9 @@ def synth(
     finally:
         catalog.dispose()
     console.print(f"synth: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, {result.retired} retired (run {result.run.id})")
+
+
+_register_source_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

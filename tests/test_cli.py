@@ -16,7 +16,11 @@ runner = CliRunner()
 
 
 def invoke(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
+    """Run `ropa ARGS`; any exception other than the command's own exit fails the test."""
+    result = runner.invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
 
 
 @pytest.fixture
@@ -29,9 +33,10 @@ def demo_db(catalog_url, tmp_path):
 
 def test_help_on_every_command():
     for command in (["--help"], ["init", "--help"], ["ingest", "manifest", "--help"], ["export", "ropa", "--help"],
-                    ["transfers", "--help"], ["dashboard", "--help"], ["demo", "--help"], ["synth", "--help"], ["schema", "--help"]):
+                    ["transfers", "--help"], ["dashboard", "--help"], ["demo", "--help"], ["synth", "--help"], ["schema", "--help"],
+                    ["lineage", "--help"], ["check", "--help"], ["dsar", "--help"], ["sources", "--help"]):
         result = invoke(*command)
-        assert result.exit_code == 0 and "Usage" in result.output
+        assert result.exit_code == 0 and "Usage" in result.output, command
 
 
 def test_usage_error_exits_2():
@@ -112,3 +117,45 @@ def test_synth_is_deterministic(tmp_path):
             counts.append((sorted(s.name for s in session.exec(select(System)).all()), len(session.exec(select(DataField)).all())))
         catalog.dispose()
     assert counts[0] == counts[1] and len(counts[0][0]) == 15 and counts[0][1] == 60
+
+
+def test_sources_lists_manifest_with_its_option():
+    result = invoke("sources")
+    assert result.exit_code == 0 and "manifest" in result.output and "path" in result.output
+
+
+def _manifest_tree(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "loc.yml").write_text("locations:\n  - {id: lon, name: London, country: UK}\n")
+    return folder
+
+
+def test_job_file_runs_sources_in_order(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    invoke("init", "--database", url)
+    job = tmp_path / "jobs.yml"
+    second = tmp_path / "second"
+    second.mkdir()
+    job.write_text(f"jobs:\n  - source: manifest\n    path: {_manifest_tree(tmp_path)}\n  - source: manifest\n    path: {_manifest_tree(second)}\n")
+    result = invoke("ingest", "--job", str(job), "--database", url)
+    assert result.exit_code == 0, result.output
+    assert "[1/2] manifest" in result.output and "[2/2] manifest" in result.output
+    assert "1 added" in result.output
+
+
+def test_job_file_with_unknown_source_or_option_runs_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    invoke("init", "--database", url)
+    job = tmp_path / "jobs.yml"
+    job.write_text(f"jobs:\n  - source: manifest\n    path: {_manifest_tree(tmp_path)}\n  - source: manifets\n  - source: manifest\n    pth: x\n")
+    result = invoke("ingest", "--job", str(job), "--database", url)
+    assert result.exit_code == 1
+    assert "jobs.yml:4" in result.output and "did you mean 'manifest'" in result.output
+    assert "jobs.yml:6" in result.output and "'path'" in result.output
+    catalog = open_catalog(url)
+    with catalog.session() as session:
+        from catalog.models import Location
+
+        assert session.exec(select(Location)).all() == []
+    catalog.dispose()

@@ -1,0 +1,157 @@
+"""Everything the rules and the DSAR map read, loaded from the store once.
+
+The graph holds systems, parties, fields and flows; the rules also need activities, datasets and
+the provenance of each entry (``source_ref``, to point a finding at the manifest line that made
+it). Only current entries are read: retired rows are evidence, not part of the catalogue's state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlmodel import Session, select
+
+from catalog.graph import CatalogGraph, NodeKind, node_key
+from catalog.jurisdictions import Jurisdictions, load_jurisdictions
+from catalog.models import (
+    ActivityRecipient,
+    ActivitySystem,
+    DataField,
+    Dataset,
+    Flow,
+    Organisation,
+    Party,
+    ProcessingActivity,
+    System,
+)
+from catalog.taxonomy import Taxonomy, load_taxonomy
+from catalog.transfers import Transfer, derive_transfers
+
+#: Item kinds a finding or a DSAR row can name.
+ITEM_ACTIVITY, ITEM_SYSTEM, ITEM_DATASET, ITEM_FIELD, ITEM_PARTY, ITEM_TRANSFER = (
+    "activity", "system", "dataset", "field", "party", "transfer",
+)
+
+
+def _current(session: Session, model) -> list:
+    return list(session.exec(select(model).where(model.retired_run_id.is_(None))).all())
+
+
+@dataclass
+class CatalogFacts:
+    """The current catalogue as plain rows plus the graph, keyed by id and sorted for stable output."""
+
+    graph: CatalogGraph
+    """The flow graph of the current entries."""
+    organisation: Organisation | None
+    """The organisation keeping the record, if catalogued."""
+    activities: dict[str, ProcessingActivity]
+    """Processing activities by id."""
+    systems: dict[str, System]
+    """Systems by id."""
+    parties: dict[str, Party]
+    """Parties by id."""
+    datasets: dict[int, Dataset]
+    """Datasets of current systems by id."""
+    fields: dict[int, DataField]
+    """Fields of current datasets by id."""
+    flows: dict[str, Flow]
+    """Flows between current ends by id."""
+    activity_systems: dict[str, list[str]]
+    """System ids of each activity."""
+    activity_recipients: dict[str, list[str]]
+    """Recipient party ids of each activity (Article 30(1)(d))."""
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy)
+    """Data category, use and subject vocabulary."""
+    jurisdictions: Jurisdictions = field(default_factory=load_jurisdictions)
+    """Country and adequacy facts."""
+
+    @classmethod
+    def load(cls, session: Session, taxonomy: Taxonomy | None = None, jurisdictions: Jurisdictions | None = None) -> CatalogFacts:
+        graph = CatalogGraph.load(session)
+        systems = {row.id: row for row in sorted(_current(session, System), key=lambda row: row.id)}
+        parties = {row.id: row for row in sorted(_current(session, Party), key=lambda row: row.id)}
+        activities = {row.id: row for row in sorted(_current(session, ProcessingActivity), key=lambda row: row.id)}
+        datasets = {row.id: row for row in sorted(_current(session, Dataset), key=lambda row: (row.system_id, row.name)) if row.system_id in systems}
+        fields = {row.id: row for row in sorted(_current(session, DataField), key=lambda row: (row.dataset_id, row.name)) if row.dataset_id in datasets}
+        in_graph = {edge.flow_id for edge in graph.flows()}
+        flows = {row.id: row for row in sorted(_current(session, Flow), key=lambda row: row.id) if row.id in in_graph}
+        activity_systems: dict[str, list[str]] = defaultdict(list)
+        for link in sorted(session.exec(select(ActivitySystem)).all(), key=lambda row: (row.activity_id, row.system_id)):
+            if link.activity_id in activities and link.system_id in systems:
+                activity_systems[link.activity_id].append(link.system_id)
+        activity_recipients: dict[str, list[str]] = defaultdict(list)
+        for link in sorted(session.exec(select(ActivityRecipient)).all(), key=lambda row: (row.activity_id, row.party_id)):
+            if link.activity_id in activities and link.party_id in parties:
+                activity_recipients[link.activity_id].append(link.party_id)
+        return cls(
+            graph=graph, organisation=graph.organisation, activities=activities, systems=systems, parties=parties,
+            datasets=datasets, fields=fields, flows=flows, activity_systems=dict(activity_systems),
+            activity_recipients=dict(activity_recipients),
+            taxonomy=taxonomy or load_taxonomy(), jurisdictions=jurisdictions or load_jurisdictions(),
+        )
+
+    # ---- derived --------------------------------------------------------------------------------
+    @property
+    def regimes(self) -> tuple[str, ...]:
+        return self.graph.regimes
+
+    @cached_property
+    def transfers(self) -> list[Transfer]:
+        return derive_transfers(self.graph, self.jurisdictions)
+
+    def field_path(self, field_id: int) -> str:
+        """``system.dataset.field`` for a field id."""
+        item = self.fields[field_id]
+        dataset = self.datasets[item.dataset_id]
+        return f"{dataset.system_id}.{dataset.name}.{item.name}"
+
+    @cached_property
+    def _datasets_by_system(self) -> dict[str, list[Dataset]]:
+        grouped: dict[str, list[Dataset]] = defaultdict(list)
+        for dataset in self.datasets.values():
+            grouped[dataset.system_id].append(dataset)
+        return grouped
+
+    @cached_property
+    def _fields_by_dataset(self) -> dict[int, list[DataField]]:
+        grouped: dict[int, list[DataField]] = defaultdict(list)
+        for item in self.fields.values():
+            grouped[item.dataset_id].append(item)
+        return grouped
+
+    def system_datasets(self, system_id: str) -> list[Dataset]:
+        return list(self._datasets_by_system.get(system_id, ()))
+
+    def dataset_fields(self, dataset_id: int) -> list[DataField]:
+        return list(self._fields_by_dataset.get(dataset_id, ()))
+
+    def activity_flows(self, activity_id: str) -> list[Flow]:
+        return [flow for flow in self.flows.values() if flow.activity_id == activity_id]
+
+    @cached_property
+    def _system_categories(self) -> dict[str, frozenset[str]]:
+        return {system_id: frozenset(self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))) for system_id in self.systems}
+
+    def system_categories(self, system_id: str) -> frozenset[str]:
+        """Categories on the fields of a system (computed once per system)."""
+        return self._system_categories.get(system_id, frozenset())
+
+    def activity_categories(self, activity_id: str) -> set[str]:
+        """Declared categories, plus those on its systems' fields and carried by its flows (as the record does)."""
+        categories = set(self.activities[activity_id].data_categories or ())
+        for system_id in self.activity_systems.get(activity_id, ()):
+            categories |= self.system_categories(system_id)
+        for flow in self.activity_flows(activity_id):
+            categories.update(flow.data_categories or ())
+        return categories
+
+    def activity_subjects(self, activity_id: str) -> set[str]:
+        """Declared data subjects plus those of the datasets in its systems."""
+        subjects = set(self.activities[activity_id].data_subjects or ())
+        for system_id in self.activity_systems.get(activity_id, ()):
+            for dataset in self.system_datasets(system_id):
+                subjects.update(dataset.data_subjects or ())
+        return subjects
