@@ -6,17 +6,23 @@ transfers, rights from the lawful basis, locations from hosting. So the record c
 the systems it describes, and a gap in the record is a gap in the catalogue, fixed once.
 
 The controller record follows the UK ICO documentation template column for column (30 columns,
-A to AD, in seven sections); the processor record follows Article 30(2). Output formats (the
-workbook, JSON, the dashboard) read the :class:`Record` and never query the store themselves.
+A to AD, in seven sections); the processor record follows Article 30(2). Annex tables (transfers,
+systems, data inventory, recipients, retention schedule, security measures, taxonomy) come with
+them, with the catalogue revision (latest ingest run) and a hash of the content. Output formats
+(the workbook, CSV, the dashboard) read the :class:`Record` and never query the store themselves.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
+from functools import cached_property
 
 from sqlmodel import Session, select
 
@@ -25,7 +31,9 @@ from catalog.jurisdictions import Jurisdictions, Regime, load_jurisdictions
 from catalog.models import (
     ActivityRecipient,
     ActivitySystem,
+    DataField,
     Dataset,
+    IngestRun,
     Location,
     Party,
     ProcessingActivity,
@@ -176,6 +184,34 @@ SYSTEM_HEADINGS = (
     "System", "Our role", "Status", "Owner", "Locations", "Datasets", "Categories of personal data",
 )
 
+#: Headings of the data inventory, in order of :meth:`InventoryRow.cells`.
+INVENTORY_HEADINGS = (
+    "System", "Dataset", "Field", "Category key", "Category of personal data",
+    "Special category / criminal offence data", "Source", "Confidence",
+)
+
+#: Headings of the recipients table, in order of :meth:`RecipientRow.cells`.
+RECIPIENT_HEADINGS = ("Recipient", "Role", "Country", "Contract reference", "Engaged via (chain)")
+
+#: Headings of the retention schedule, in order of :meth:`RetentionRow.cells`.
+RETENTION_HEADINGS = ("Processing activity", "Category of personal data", "Category key", "Retention", "Applies to")
+
+#: Headings of the security measures table, in order of :meth:`SecurityRow.cells`.
+SECURITY_HEADINGS = ("Scope", "Processing activity or system", "Id", "Security measure")
+
+#: Headings of the taxonomy table, in order of :meth:`TaxonomyRow.cells`.
+TAXONOMY_HEADINGS = ("Vocabulary", "Key", "Label", "Description", "Origin")
+
+#: Columns whose cells may hold a link (a URL becomes a hyperlink in the workbook).
+LINK_KEYS = frozenset({
+    "processor_contracts", "lia_link", "consent_record_link", "dpia_link", "breach_record_link",
+    "retention_policy_link", "contract_link",
+})
+LINK_HEADINGS = frozenset(
+    {column.heading for column in (*CONTROLLER_COLUMNS, *PROCESSOR_COLUMNS) if column.key in LINK_KEYS}
+    | {"TIA / TRA reference", "Contract reference"}
+)
+
 # --------------------------------------------------------------------------------------------
 # Rights by lawful basis (Articles 15-22), as the ICO's lawful basis guidance tabulates them
 # --------------------------------------------------------------------------------------------
@@ -317,6 +353,8 @@ class ControllerRow:
     retention_policy_deviation: str
     special_category: bool = False
     criminal_offence: bool = False
+    #: Labels of the Article 9 and Article 10 categories among ``personal_data`` (CNIL "sensitive data").
+    sensitive_categories: tuple[str, ...] = ()
 
     def cells(self) -> list[str]:
         """The 30 cells in template order (A to AD)."""
@@ -400,6 +438,110 @@ class SystemRow:
 
 
 @dataclass(frozen=True)
+class InventoryRow:
+    """One field and one category it holds (a field with no category gets one row with none)."""
+
+    system_id: str
+    system: str
+    dataset: str
+    field: str
+    category_key: str
+    category: str
+    special: str
+    source: str
+    confidence: str = ""  # classifier confidence; blank until classification is scored
+
+    def cells(self) -> list[str]:
+        return [self.system, self.dataset, self.field, self.category_key, self.category, self.special, self.source, self.confidence]
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """One party data is disclosed to, with the processor chain that engaged it (Art 28(2), (4))."""
+
+    party_id: str
+    recipient: str
+    role: str
+    country: str
+    contract_ref: str
+    chain: str
+
+    def cells(self) -> list[str]:
+        return [self.recipient, self.role, self.country, self.contract_ref, self.chain]
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    """How long one category is kept for one activity (Article 30(1)(f)), per place it differs."""
+
+    activity_id: str
+    activity: str
+    category: str
+    category_key: str
+    retention: str
+    applies_to: str
+
+    def cells(self) -> list[str]:
+        return [self.activity, self.category, self.category_key, self.retention, self.applies_to]
+
+
+@dataclass(frozen=True)
+class SecurityRow:
+    """One measure of one activity or system (Article 30(1)(g), Art 32); blank when none is on record."""
+
+    scope: str
+    name: str
+    ident: str
+    measure: str
+
+    def cells(self) -> list[str]:
+        return [self.scope, self.name, self.ident, self.measure]
+
+
+@dataclass(frozen=True)
+class TaxonomyRow:
+    """A vocabulary key the record uses, so a reader can look up what each label means."""
+
+    kind: str
+    key: str
+    label: str
+    description: str
+    origin: str
+
+    def cells(self) -> list[str]:
+        return [self.kind, self.key, self.label, self.description, self.origin]
+
+
+@dataclass(frozen=True)
+class CatalogueRevision:
+    """The latest ingest run: every change to the catalogue is a run, so this names its state."""
+
+    run_id: int
+    at: datetime | None
+
+    def text(self) -> str:
+        return f"run {self.run_id}" + (f" ({_timestamp(self.at)})" if self.at else "")
+
+
+@dataclass(frozen=True)
+class ActivityDates:
+    """When an activity was last asserted by an ingest run (the catalogue keeps no creation date)."""
+
+    activity_id: str
+    last_run_id: int | None
+    last_asserted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    """One table of the record, as every output lays it out: a name, headings and rows."""
+
+    name: str
+    headings: tuple[str, ...]
+    rows: tuple
+
+
+@dataclass(frozen=True)
 class Record:
     """The whole Article 30 record at one moment: contact block, rows and annexes, sorted by id."""
 
@@ -410,10 +552,68 @@ class Record:
     transfer_rows: tuple[TransferRow, ...]
     system_rows: tuple[SystemRow, ...]
     generated_at: datetime | None = None
+    inventory_rows: tuple[InventoryRow, ...] = ()
+    recipient_rows: tuple[RecipientRow, ...] = ()
+    retention_rows: tuple[RetentionRow, ...] = ()
+    security_rows: tuple[SecurityRow, ...] = ()
+    taxonomy_rows: tuple[TaxonomyRow, ...] = ()
+    revision: CatalogueRevision | None = None
+    activity_dates: tuple[ActivityDates, ...] = ()
 
     @property
     def regime_labels(self) -> tuple[str, ...]:
         return tuple(_label(Regime, regime) for regime in self.regimes)
+
+    def tables(self) -> list[RecordTable]:
+        """Every table in output order; CSV writes one file each, the hash covers them all."""
+        return [
+            RecordTable("controller_record", tuple(c.heading for c in CONTROLLER_COLUMNS), self.controller_rows),
+            RecordTable("processor_record", tuple(c.heading for c in PROCESSOR_COLUMNS), self.processor_rows),
+            RecordTable("international_transfers", TRANSFER_HEADINGS, self.transfer_rows),
+            RecordTable("systems_and_locations", SYSTEM_HEADINGS, self.system_rows),
+            RecordTable("data_inventory", INVENTORY_HEADINGS, self.inventory_rows),
+            RecordTable("recipients", RECIPIENT_HEADINGS, self.recipient_rows),
+            RecordTable("retention_schedule", RETENTION_HEADINGS, self.retention_rows),
+            RecordTable("security_measures", SECURITY_HEADINGS, self.security_rows),
+            RecordTable("taxonomy", TAXONOMY_HEADINGS, self.taxonomy_rows),
+        ]
+
+    @cached_property
+    def content_sha256(self) -> str:
+        """SHA-256 of the canonical JSON of the contact block and every row: equal content, equal
+        hash, whatever the file format or generation time (so a printed copy can be checked)."""
+        content = {
+            "organisation": dataclasses.asdict(self.organisation) if self.organisation else None,
+            "regimes": list(self.regimes),
+            **{table.name: [dataclasses.asdict(row) for row in table.rows] for table in self.tables()},
+        }
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def cover(self) -> list[tuple[str, str]]:
+        """(label, value) lines of the cover: who keeps the record, under what, and which state of
+        the catalogue it shows."""
+        organisation = self.organisation
+        lines = [("Organisation", organisation.controller.text() if organisation else "")]
+        if organisation and organisation.registration:
+            lines.append(("Registration", organisation.registration))
+        lines.append(("Data Protection Officer", organisation.dpo.text() if organisation and organisation.dpo else ""))
+        lines.append(("UK representative", organisation.uk_representative.text() if organisation and organisation.uk_representative else ""))
+        lines.append(("EU representative", organisation.eu_representative.text() if organisation and organisation.eu_representative else ""))
+        lines += [
+            ("Regimes covered", ", ".join(self.regime_labels)),
+            ("Generated at", _timestamp(self.generated_at) if self.generated_at else ""),
+            ("Catalogue revision", self.revision.text() if self.revision else ""),
+            ("Content SHA-256", self.content_sha256),
+        ]
+        return lines
+
+
+def _timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second (stored times are naive UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,6 +662,16 @@ def _with_article(enum: type[DescribedEnum], value: str | None) -> str:
     if member is None:
         return value or ""
     return f"{member.label} ({member.article})"
+
+
+#: The cell texts the basis columns use, offered as drop-down lists in the workbook.
+LAWFUL_BASIS_CHOICES = tuple(_with_article(LawfulBasis, basis.value) for basis in LawfulBasis)
+ARTICLE9_CHOICES = tuple(_with_article(Article9Condition, condition.value) for condition in Article9Condition)
+COLUMN_CHOICES: dict[str, tuple[str, ...]] = {
+    "lawful_basis": LAWFUL_BASIS_CHOICES,
+    "article9_condition": ARTICLE9_CHOICES,
+    "schedule1_lawful_basis": LAWFUL_BASIS_CHOICES,
+}
 
 
 def _derogation_article(mechanism: TransferMechanism) -> str:
@@ -522,6 +732,12 @@ class _RecordBuilder:
                 self.flows_by_activity[edge.data["activity_id"]].append(edge)
         self.activity_names = {activity.id: activity.name for activity in self.activities}
         self.transfers = derive_transfers(self.graph, jurisdictions)
+        dataset_ids = {dataset.id for datasets in self.datasets.values() for dataset in datasets}
+        self.fields: dict[int, list[DataField]] = defaultdict(list)
+        for item in sorted(session.exec(_current(DataField)).all(), key=lambda row: (row.dataset_id, row.name)):
+            if item.dataset_id in dataset_ids:
+                self.fields[item.dataset_id].append(item)
+        self.runs = {run.id: run for run in session.exec(select(IngestRun)).all()}
 
     # ---- shared derivations ------------------------------------------------------------------
     def category_label(self, key: str) -> str:
@@ -538,6 +754,25 @@ class _RecordBuilder:
 
     def country_name(self, code: str) -> str:
         return self.jurisdictions.country_name(code)
+
+    def special_text(self, key: str) -> str:
+        """'Special category (Art 9): health' or 'Criminal offence data (Art 10)'; blank otherwise."""
+        special = self.taxonomy.article9_category(key)
+        if special:
+            return f"Special category (Art 9): {special}"
+        return "Criminal offence data (Art 10)" if self.taxonomy.article10_category(key) else ""
+
+    def dataset_categories(self, dataset: Dataset) -> set[str]:
+        return {key for item in self.fields.get(dataset.id, ()) for key in item.data_categories or ()}
+
+    def activity_categories(self, activity: ProcessingActivity) -> set[str]:
+        """Declared categories, plus those held by the activity's systems and carried by its flows."""
+        categories = set(activity.data_categories or ())
+        for system_id in self.activity_systems.get(activity.id, []):
+            categories |= self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))
+        for edge in self.flows_by_activity.get(activity.id, []):
+            categories.update(edge.data.get("categories", ()))
+        return categories
 
     def is_third_country(self, destination: str) -> bool:
         """Outside the territory of every regime the record is kept under: outside the UK, and,
@@ -603,11 +838,7 @@ class _RecordBuilder:
             for dataset in self.datasets.get(system_id, ()):
                 subjects.extend(dataset.data_subjects or ())
 
-        categories = set(activity.data_categories or ())
-        for system_id in system_ids:
-            categories |= self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))
-        for edge in flows:
-            categories.update(edge.data.get("categories", ()))
+        categories = self.activity_categories(activity)
         special = any(self.taxonomy.article9_category(key) for key in categories) or bool(activity.article9_condition)
         criminal = any(self.taxonomy.article10_category(key) for key in categories) or bool(activity.article10_authority)
 
@@ -665,6 +896,9 @@ class _RecordBuilder:
             retention_policy_deviation=activity.retention_policy_deviation or "",
             special_category=special,
             criminal_offence=criminal,
+            sensitive_categories=tuple(sorted(
+                {self.category_label(key) for key in categories if self.special_text(key)}, key=str.casefold,
+            )),
         )
 
     def joint_controller(self, activity: ProcessingActivity) -> str:
@@ -824,6 +1058,105 @@ class _RecordBuilder:
             personal_data=self.categories_text(self.graph.categories_held(node_key(NodeKind.SYSTEM, system.id))),
         )
 
+    def inventory_rows(self) -> list[InventoryRow]:
+        rows = []
+        for system in self.systems.values():
+            for dataset in self.datasets.get(system.id, ()):
+                for item in self.fields.get(dataset.id, ()):
+                    keys = sorted(item.data_categories or ()) or [""]
+                    rows.extend(
+                        InventoryRow(
+                            system_id=system.id, system=system.name, dataset=dataset.name, field=item.name,
+                            category_key=key, category=self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key) if key else "",
+                            special=self.special_text(key) if key else "", source=item.source,
+                        )
+                        for key in keys
+                    )
+        return rows
+
+    def parent_chain(self, party: Party) -> list[str]:
+        """Names of the processors above a sub-processor, top first (stops at a loop or a retired parent)."""
+        chain: list[str] = []
+        seen = {party.id}
+        parent = self.parties.get(party.parent_id) if party.parent_id else None
+        while parent is not None and parent.id not in seen:
+            chain.insert(0, parent.name)
+            seen.add(parent.id)
+            parent = self.parties.get(parent.parent_id) if parent.parent_id else None
+        return chain
+
+    def recipient_rows(self) -> list[RecipientRow]:
+        """Every party we disclose to; client controllers are who we act for, in the processor record."""
+        return [
+            RecipientRow(
+                party_id=party.id, recipient=party.name, role=_label(PartyRole, party.role),
+                country=_joined(self.country_name(code) for code in [party.country, *(party.processing_countries or ())]),
+                contract_ref=party.contract_ref or "", chain=" > ".join(self.parent_chain(party)),
+            )
+            for party in self.parties.values() if party.role != PartyRole.CLIENT_CONTROLLER
+        ]
+
+    def retention_rows(self, activities: list[ProcessingActivity]) -> list[RetentionRow]:
+        """Per activity and category: the activity's period, then each dataset holding the category
+        for a different period (Article 30(2) asks processors for none, so controller activities only)."""
+        rows = []
+        for activity in activities:
+            for key in sorted(self.activity_categories(activity)):
+                label = self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key)
+                row = RetentionRow(activity.id, activity.name, label, key, activity.retention or "", "Processing activity")
+                rows.append(row)
+                for system_id in self.activity_systems.get(activity.id, []):
+                    for dataset in self.datasets.get(system_id, ()):
+                        if dataset.retention and dataset.retention != activity.retention and key in self.dataset_categories(dataset):
+                            place = f"{self.systems[system_id].name} / {dataset.name}"
+                            rows.append(dataclasses.replace(row, retention=dataset.retention, applies_to=place))
+        return rows
+
+    def security_rows(self) -> list[SecurityRow]:
+        """One row per measure of each activity, then of each system; a blank measure shows none is on record."""
+        rows = []
+        for scope, entries in (("Processing activity", self.activities), ("System", self.systems.values())):
+            for entry in entries:
+                measures = _unique(entry.security_measures or ()) or [""]
+                rows.extend(SecurityRow(scope, entry.name, entry.id, measure) for measure in measures)
+        return rows
+
+    def taxonomy_rows(self) -> list[TaxonomyRow]:
+        """Every key the catalogue's current entries use, by vocabulary, with its meaning and origin."""
+        used: dict[TaxonomyKind, set[str]] = defaultdict(set)
+        for activity in self.activities:
+            used[TaxonomyKind.DATA_USE].update(activity.purposes or ())
+            used[TaxonomyKind.DATA_SUBJECT].update(activity.data_subjects or ())
+            used[TaxonomyKind.DATA_CATEGORY].update(activity.data_categories or ())
+        for datasets in self.datasets.values():
+            for dataset in datasets:
+                used[TaxonomyKind.DATA_SUBJECT].update(dataset.data_subjects or ())
+                used[TaxonomyKind.DATA_CATEGORY].update(self.dataset_categories(dataset))
+        for edge in self.graph.flows():
+            used[TaxonomyKind.DATA_CATEGORY].update(edge.data.get("categories", ()))
+        rows = []
+        for kind in TaxonomyKind:
+            for key in sorted(used[kind]):
+                entry = self.taxonomy.get(kind, key)
+                rows.append(TaxonomyRow(
+                    kind.label.capitalize(), key, entry.name if entry else key,
+                    entry.description if entry else "", entry.origin if entry else "not in the taxonomy",
+                ))
+        return rows
+
+    def revision(self) -> CatalogueRevision | None:
+        if not self.runs:
+            return None
+        run = self.runs[max(self.runs)]
+        return CatalogueRevision(run.id, run.finished_at or run.started_at)
+
+    def activity_dates(self) -> list[ActivityDates]:
+        dates = []
+        for activity in self.activities:
+            run = self.runs.get(activity.run_id) if activity.run_id is not None else None
+            dates.append(ActivityDates(activity.id, activity.run_id, (run.finished_at or run.started_at) if run else None))
+        return dates
+
     def organisation_contacts(self) -> OrganisationContacts | None:
         organisation = self.organisation
         if organisation is None:
@@ -847,6 +1180,13 @@ class _RecordBuilder:
             transfer_rows=tuple(self.transfer_row(transfer) for transfer in self.transfers),
             system_rows=tuple(self.system_row(system) for system in self.systems.values()),
             generated_at=generated_at,
+            inventory_rows=tuple(self.inventory_rows()),
+            recipient_rows=tuple(self.recipient_rows()),
+            retention_rows=tuple(self.retention_rows(controller_activities)),
+            security_rows=tuple(self.security_rows()),
+            taxonomy_rows=tuple(self.taxonomy_rows()),
+            revision=self.revision(),
+            activity_dates=tuple(self.activity_dates()),
         )
 
 

@@ -62,12 +62,14 @@ def _in_chunks(column, values: list, size: int = 5000):
 
 
 def _rows_where(session: Session, model, column, values: list | None, order_by) -> list:
-    """Current rows of ``model``, all of them or those whose ``column`` is in ``values``."""
+    """Current rows of ``model``, all of them or those whose ``column`` is in ``values``, sorted in
+    Python (SQLite and PostgreSQL collate '-' and '_' differently; documents must not differ)."""
     if values is None:
-        return _mappings(session, _not_retired(model).order_by(order_by))
-    rows = []
-    for condition in _in_chunks(column, values):
-        rows += _mappings(session, _not_retired(model).where(condition))
+        rows = _mappings(session, _not_retired(model))
+    else:
+        rows = []
+        for condition in _in_chunks(column, values):
+            rows += _mappings(session, _not_retired(model).where(condition))
     return sorted(rows, key=lambda row: row[order_by.key])
 
 
@@ -150,7 +152,29 @@ def _dataset_name(session: Session, dataset_id: int | None) -> str | None:
     return session.execute(select(Dataset.__table__.c.name).where(Dataset.__table__.c.id == dataset_id)).scalar()
 
 
-def catalog_document(documents: dict[EntryKey, dict]) -> dict[str, Any]:
+def field_lineage_documents(session: Session) -> list[dict[str, Any]]:
+    """Current field-level lineage as ``field_lineage`` entries ({from, to} by system, dataset, field)."""
+    from catalog.models import FieldLineage
+
+    datasets = {row["id"]: row for row in _mappings(session, _not_retired(Dataset))}
+    fields = {row["id"]: row for row in _mappings(session, _not_retired(DataField)) if row["dataset_id"] in datasets}
+
+    def ref(field_id: int) -> dict[str, str] | None:
+        item = fields.get(field_id)
+        if item is None:
+            return None
+        dataset = datasets[item["dataset_id"]]
+        return {"system": dataset["system_id"], "dataset": dataset["name"], "field": item["name"]}
+
+    documents = []
+    for row in _mappings(session, _not_retired(FieldLineage)):
+        source, target = ref(row["source_field_id"]), ref(row["target_field_id"])
+        if source and target:
+            documents.append({"from": source, "to": target, "transformation": row["transformation"], "masking": row["masking"]})
+    return sorted(documents, key=lambda d: (tuple(d["from"].values()), tuple(d["to"].values())))
+
+
+def catalog_document(documents: dict[EntryKey, dict], field_lineage: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Documents grouped into one CatalogSpec-shaped mapping, in a stable order."""
     result: dict[str, Any] = {"organisation": None, **{section: [] for kind, section in SECTIONS.items() if kind != "organisation"}}
     for (kind, _ident), document in sorted(documents.items()):
@@ -158,4 +182,5 @@ def catalog_document(documents: dict[EntryKey, dict]) -> dict[str, Any]:
             result["organisation"] = document
         else:
             result[SECTIONS[kind]].append(document)
+    result["field_lineage"] = list(field_lineage or [])
     return result

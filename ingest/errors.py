@@ -1,41 +1,24 @@
 """Errors that point at the place to fix: file, line, field path, and the nearest valid value.
 
 Every ingest source reports problems as :class:`LocatedError` and fails with :class:`IngestError`
-when nothing may be written. :func:`validation_problems` turns a pydantic ``ValidationError`` into
-problems keyed by the input path, so each source only has to say where a path is in its input.
+when nothing may be written. Turning a pydantic ``ValidationError`` into located problems is
+shared with the rest of the product in :mod:`catalog.specs.problems`.
 """
 
 from __future__ import annotations
 
-
-import enum
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
-
-from catalog.apply import Loc
-from catalog.suggest import nearest
-from catalog.taxonomy import UnknownTaxonomyKey
-
-
-def format_field_path(loc: Loc) -> str:
-    """``('systems', 2, 'datasets', 0)`` -> ``systems[2].datasets[0]``."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def did_you_mean(suggestion: str | None) -> str:
-    """The hint appended to a message, in the one wording used everywhere."""
-    return f" (did you mean '{suggestion}'?)" if suggestion else ""
+from catalog.specs.problems import (  # noqa: F401  (re-exported for the sources)
+    ResolvedPath,
+    ValidationProblem,
+    did_you_mean,
+    format_field_path,
+    resolve_path,
+    validation_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -73,125 +56,6 @@ class IngestError(Exception):
         if not self.errors:
             raise ValueError("IngestError needs at least one error")
         super().__init__("\n".join(str(error) for error in self.errors))
-
-
-@dataclass(frozen=True)
-class ValidationProblem:
-    """A validation error keyed by its path in the input (keys as the input wrote them)."""
-
-    loc: Loc
-    message: str
-    suggestion: str | None = None
-
-
-def _types_in(annotation: Any) -> list[Any]:
-    """The annotation and every type nested in it (list[X], X | None, Annotated[X, ...])."""
-    found = [annotation]
-    for arg in get_args(annotation):
-        found.extend(_types_in(arg))
-    return found
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    for candidate in _types_in(annotation):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def _allowed_values(annotation: Any) -> list[str]:
-    """Values of the enum or Literal a field takes, for 'did you mean'."""
-    for candidate in _types_in(annotation):
-        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
-            return [str(member.value) for member in candidate]
-        if get_origin(candidate) is Literal:
-            return [str(value) for value in get_args(candidate)]
-    return []
-
-
-def _field_named(model: type[BaseModel], key: Any) -> tuple[str, FieldInfo] | None:
-    """The field a key names, by field name or by alias."""
-    for name, info in model.model_fields.items():
-        if key in (name, info.alias):
-            return name, info
-    return None
-
-
-def _yaml_key(name: str, info: FieldInfo) -> str:
-    """The key a manifest writes for a field: its alias if it has one."""
-    return info.alias or name
-
-
-@dataclass(frozen=True)
-class ResolvedPath:
-    """A path followed through the models: keys converted to aliases, and what it ends at."""
-
-    loc: Loc
-    model: type[BaseModel] | None  # the model the path points into (None past a scalar or unknown key)
-    field: FieldInfo | None  # the field of the last key (of the list, when the path ends in an index)
-
-
-def resolve_path(model: type[BaseModel], loc: Loc) -> ResolvedPath:
-    """Follow ``loc`` through nested models, converting field names to the aliases the input uses."""
-    current: type[BaseModel] | None = model
-    field: FieldInfo | None = None
-    converted: list[str | int] = []
-    for part in loc:
-        if isinstance(part, int):
-            converted.append(part)
-            continue
-        named = _field_named(current, part) if current is not None else None
-        if named is None:
-            converted.append(part)
-            current, field = None, None
-            continue
-        name, field = named
-        converted.append(_yaml_key(name, field))
-        current = _model_in(field.annotation)
-    return ResolvedPath(tuple(converted), current, field)
-
-
-_TRAILING_HINT = re.compile(r"\s*\(did you mean [^()]*\)$")
-
-
-def _strip_hint(message: str, suggestion: str | None) -> str:
-    """Messages from catalog helpers end with their own hint; LocatedError adds it once, in one wording."""
-    return _TRAILING_HINT.sub("", message) if suggestion else message
-
-
-def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[ValidationProblem]:
-    """Every error of a failed ``model.model_validate``, with a message and suggestion a person can act on.
-
-    Unknown keys suggest the nearest valid key, enum and literal values the nearest allowed value,
-    taxonomy and country errors pass their own suggestion through. An unknown taxonomy key in a
-    list is located at its item, not at the list.
-    """
-    problems: list[ValidationProblem] = []
-    for detail in error.errors():
-        loc: Loc = tuple(detail["loc"])
-        kind, given = detail["type"], detail.get("input")
-        cause = (detail.get("ctx") or {}).get("error")
-        suggestion: str | None = None
-        if kind == "extra_forbidden":
-            owner = resolve_path(model, loc[:-1]).model
-            keys = [_yaml_key(name, info) for name, info in owner.model_fields.items()] if owner else []
-            message, suggestion = f"unknown key '{loc[-1]}'", nearest(loc[-1], keys)
-        elif kind in ("enum", "literal_error"):
-            field = resolve_path(model, loc).field
-            allowed = _allowed_values(field.annotation) if field else []
-            message = f"invalid value '{given}': expected {detail['ctx']['expected']}"
-            suggestion = nearest(given, allowed)
-        elif kind == "missing":
-            message = f"missing required key '{loc[-1]}'"
-        elif isinstance(cause, Exception):
-            suggestion = getattr(cause, "suggestion", None)
-            message = _strip_hint(str(cause), suggestion)
-            if isinstance(cause, UnknownTaxonomyKey) and isinstance(given, list) and cause.key in given:
-                loc = (*loc, given.index(cause.key))
-        else:
-            message = detail["msg"]
-        problems.append(ValidationProblem(loc, message, suggestion))
-    return problems
 
 
 __all__ = [

@@ -8,30 +8,16 @@ without touching the set-up and ingest commands. Exit codes: 0 success, 1 invali
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
 
-from catalog.store import DATABASE_URL_ENV, CatalogNotReady, open_catalog
+from ropa.console import DatabaseOption, console, fail, session_on, write
 
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-INVALID_INPUT = 1
 FINDINGS_AT_OR_ABOVE_THRESHOLD = 1
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", "-d", envvar=DATABASE_URL_ENV, help="SQLAlchemy URL of the catalogue (default: sqlite:///ropa.db).", show_default=False),
-]
 
 
 class LineageFormat(StrEnum):
@@ -60,29 +46,6 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
-def _fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(INVALID_INPUT)
-
-
-@contextmanager
-def _session(database: str | None) -> Iterator[Session]:
-    """A read session on the catalogue, or exit 1 saying what to run."""
-    try:
-        catalog = open_catalog(database)
-    except CatalogNotReady as problem:
-        raise _fail(str(problem)) from None
-    try:
-        with catalog.session() as session:
-            yield session
-    finally:
-        catalog.dispose()
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
 def lineage_command(
     node: Annotated[str, typer.Argument(help="A node key (system:crm), an id (crm) or a path (crm.contacts.email).")],
     upstream: Annotated[bool, typer.Option("--upstream", help="Where the data comes from.")] = False,
@@ -99,16 +62,16 @@ def lineage_command(
     if upstream + downstream + both > 1:
         raise typer.BadParameter("give one of --upstream, --downstream, --both")
     direction = Direction.UPSTREAM if upstream else Direction.BOTH if both else Direction.DOWNSTREAM
-    with _session(database) as session:
+    with session_on(database) as session:
         graph = CatalogGraph.load(session)
     try:
         result = lineage(graph, node, direction, depth)
     except UnknownNodeError as problem:
-        raise _fail(str(problem)) from None
+        raise fail(str(problem)) from None
     if output_format == LineageFormat.JSON:
-        return _write(result.as_json())
+        return write(result.as_json())
     if output_format == LineageFormat.DOT:
-        return _write(result.as_dot())
+        return write(result.as_dot())
     table = Table("direction", "hops", "node", "path", "categories", "border crossings", "pseudonymised at",
                   title=f"Lineage of {result.start_label} ({direction.value})")
     for row in result.as_table_rows():
@@ -129,14 +92,14 @@ def check_command(
     try:
         suppressions = load_suppressions(suppressions_file) if suppressions_file else []
     except SuppressionFileError as problem:
-        raise _fail(str(problem)) from None
-    with _session(database) as session:
+        raise fail(str(problem)) from None
+    with session_on(database) as session:
         outcome = apply_suppressions(run_rules(session), suppressions)
     findings = outcome.findings
     if output_format == CheckFormat.SARIF:
-        _write(json.dumps(findings_to_sarif(findings, outcome.suppressed), indent=2))
+        write(json.dumps(findings_to_sarif(findings, outcome.suppressed), indent=2))
     elif output_format == CheckFormat.JSON:
-        _write(json.dumps({
+        write(json.dumps({
             "findings": [f.as_dict() for f in findings],
             "suppressed": [{**f.as_dict(), "reason": s.reason, "reviewed_by": s.reviewed_by, "expires": s.expires.isoformat()} for f, s in outcome.suppressed],
         }, indent=2))
@@ -160,13 +123,13 @@ def dsar_command(
     from catalog.dsar import dsar_map
     from catalog.taxonomy import UnknownTaxonomyKey
 
-    with _session(database) as session:
+    with session_on(database) as session:
         try:
             result = dsar_map(session, subject=subject, category=category)
         except UnknownTaxonomyKey as problem:
-            raise _fail(str(problem)) from None
+            raise fail(str(problem)) from None
     if output_format == DsarFormat.JSON:
-        return _write(result.as_json())
+        return write(result.as_json())
     table = Table("where", "how", "categories", "countries", "retention", "via", title=f"Data about {subject}" + (f" ({category})" if category else ""))
     for row in result.as_rows():
         table.add_row(row["where"], row["how"], row["categories"], row["countries"], row["retention"], row["via"])

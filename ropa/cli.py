@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +16,11 @@ import functools
 import inspect
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ropa import analysis_commands
-from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, init_catalog, open_catalog, resolve_database_url
+from ropa import analysis_commands, export_commands
+from catalog.store import DATABASE_URL_ENV, Catalog, init_catalog
+from ropa.console import DatabaseOption, console, errors, fail, opened
 
 app = typer.Typer(help="Personal-data lineage catalogue and Article 30 record (ROPA) for UK GDPR and EU GDPR.", no_args_is_help=True, rich_markup_mode=None)
 ingest_app = typer.Typer(help="Load metadata into the catalogue from a source.", rich_markup_mode=None)
@@ -29,33 +28,7 @@ export_app = typer.Typer(help="Write the record or the catalogue to files.", no_
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
 analysis_commands.register(app)
-
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-INVALID_INPUT = 1
-
-DatabaseOption = Annotated[str | None, typer.Option("--database", "-d", help=f"SQLAlchemy URL of the catalogue (default: ${DATABASE_URL_ENV} or sqlite:///ropa.db).", show_default=False)]
-
-
-def fail(message: str) -> typer.Exit:
-    """Print an error and return the exit for invalid input."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(INVALID_INPUT)
-
-
-@contextmanager
-def opened(database: str | None):
-    """Open the catalogue or exit with what to run."""
-    try:
-        catalog = open_catalog(database)
-    except CatalogNotReady as problem:
-        raise fail(str(problem)) from None
-    try:
-        yield catalog
-    finally:
-        catalog.dispose()
-
+export_commands.register(export_app)
 
 def _actor() -> str:
     return os.environ.get("ROPA_ACTOR") or os.environ.get("USER") or "cli"
@@ -181,27 +154,32 @@ def sources() -> None:
     console.print(table)
 
 
-def write_record_workbook(catalog: Catalog, out: Path) -> Path:
+def write_record_workbook(catalog: Catalog, out: Path, template: str = "ico") -> Path:
     from catalog.record import build_record
     from exports.workbook import write_workbook
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with catalog.session() as session:
         record = build_record(session)
-    write_workbook(record, out)
+    write_workbook(record, out, template)
     return out
 
 
 @export_app.command("ropa")
 def export_ropa(
     out: Annotated[Path, typer.Option("--out", "-o", help="Workbook to write (.xlsx).")] = Path("out/ropa.xlsx"),
+    template: Annotated[str, typer.Option("--template", help="Layout: ico (UK ICO template) or cnil (CNIL register).")] = "ico",
     database: DatabaseOption = None,
 ) -> None:
     """Write the Article 30 record as an Excel workbook."""
+    from exports.workbook import TEMPLATES
+
     if out.suffix.lower() != ".xlsx":
         raise fail(f"--out {out}: the workbook must be an .xlsx file")
+    if template not in TEMPLATES:
+        raise fail(f"--template {template}: use one of {', '.join(TEMPLATES)}")
     with opened(database) as catalog:
-        write_record_workbook(catalog, out)
+        write_record_workbook(catalog, out, template)
     console.print(f"Wrote {out}")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
 import pytest
 
 from catalog.apply import apply_spec
@@ -326,3 +329,61 @@ def test_processor_rows_keep_each_clients_transfers_apart(catalog):
     assert b.third_countries == "United States"
     assert b.transfer_safeguards == "United States: no transfer mechanism on record"
     assert b.security_measures == "Per-client keys" and b.contract_link == "MSA-B"
+
+
+# ---- cover and annex tables --------------------------------------------------------------------
+
+
+def test_every_table_has_rows_shaped_like_its_headings(rich_catalog):
+    record = _record(rich_catalog)
+    names = [table.name for table in record.tables()]
+    assert names[:4] == ["controller_record", "processor_record", "international_transfers", "systems_and_locations"]
+    assert names[4:] == ["data_inventory", "recipients", "retention_schedule", "security_measures", "taxonomy"]
+    for table in record.tables():
+        assert table.rows, table.name
+        assert all(len(row.cells()) == len(table.headings) for row in table.rows), table.name
+
+
+def test_content_hash_follows_content_not_generation_time(loaded_catalog):
+    record = _record(loaded_catalog)
+    later = dataclasses.replace(record, generated_at=datetime(2030, 1, 1))
+    assert later.content_sha256 == record.content_sha256
+    renamed = dataclasses.replace(record, controller_rows=(dataclasses.replace(record.controller_rows[0], business_function="Finance"),))
+    assert renamed.content_sha256 != record.content_sha256
+    assert dict(record.cover())["Content SHA-256"] == record.content_sha256
+
+
+def test_revision_is_the_latest_ingest_run(loaded_catalog):
+    first = _record(loaded_catalog).revision
+    data = small_spec_data()
+    data["systems"][0]["owner_team"] = "Revenue"
+    _apply(loaded_catalog, data)
+    second = _record(loaded_catalog).revision
+    assert second.run_id == first.run_id + 1 and second.at >= first.at
+    assert second.text().startswith(f"run {second.run_id} (20")
+
+
+def test_annexes_of_the_rich_catalogue(rich_catalog):
+    record = _record(rich_catalog)
+    row = _row(record, "patient-care")
+    assert row.sensitive_categories == ("Criminal History (criminal offence data, Art 10)", "Health and Medical Data (special category, Art 9)")
+    health = [entry for entry in record.inventory_rows if entry.category_key == "user.health_and_medical"]
+    assert health and all(entry.special.startswith("Special category (Art 9)") for entry in health)
+    retention = [(entry.category_key, entry.retention, entry.applies_to) for entry in record.retention_rows if entry.activity_id == "patient-care"]
+    assert ("user.health_and_medical", "10 years", "Processing activity") in retention
+    assert ("user.health_and_medical", "8 years", "Clinic records / patients") in retention
+    measures = [(entry.scope, entry.ident, entry.measure) for entry in record.security_rows]
+    assert ("Processing activity", "patient-care", "Role-based access") in measures
+    assert ("System", "clinic", "Encryption at rest") in measures
+    kinds = {(entry.kind, entry.key) for entry in record.taxonomy_rows}
+    assert ("Data category", "user.health_and_medical") in kinds and ("Data use", "essential.service") in kinds
+
+
+def test_recipients_show_the_sub_processor_chain(catalog):
+    data = small_spec_data()
+    data["parties"].append({"id": "helpdesk-sub", "name": "Tier 2 Ltd", "role": "sub_processor", "country": "PH", "parent": "helpdesk-in"})
+    _apply(catalog, data)
+    rows = {row.party_id: row for row in _record(catalog).recipient_rows}
+    assert rows["helpdesk-sub"].chain == "Cloudco Inc > Helpdesk India Pvt"
+    assert rows["helpdesk-sub"].country == "Philippines" and rows["cloudco"].chain == ""
+    assert "client-a" not in rows

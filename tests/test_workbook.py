@@ -15,12 +15,21 @@ from catalog.apply import apply_spec
 from catalog.record import CONTROLLER_COLUMNS, CONTROLLER_SECTIONS, PROCESSOR_COLUMNS, TRANSFER_HEADINGS, Record, build_record
 from catalog.specs import CatalogSpec
 from exports.workbook import (
+    CNIL_REGISTER_SHEET,
     CONTROLLER_SHEET,
+    COVER_SHEET,
+    INVENTORY_SHEET,
+    LISTS_SHEET,
     OPTIONAL_FILL,
     PROCESSOR_SHEET,
+    RECIPIENTS_SHEET,
     REQUIRED_FILL,
+    RETENTION_SHEET,
+    SECURITY_SHEET,
     SYSTEMS_SHEET,
+    TAXONOMY_SHEET,
     TRANSFERS_SHEET,
+    sheet_name,
     write_workbook,
 )
 from tests.factories import small_spec_data
@@ -44,8 +53,13 @@ def _sheet_xml(path) -> dict[str, str]:
 
 
 def test_sheets(workbook_path):
-    assert load_workbook(workbook_path).sheetnames == [CONTROLLER_SHEET, PROCESSOR_SHEET, TRANSFERS_SHEET, SYSTEMS_SHEET]
+    workbook = load_workbook(workbook_path)
+    assert workbook.sheetnames == [
+        COVER_SHEET, CONTROLLER_SHEET, PROCESSOR_SHEET, TRANSFERS_SHEET, SYSTEMS_SHEET, INVENTORY_SHEET,
+        RECIPIENTS_SHEET, RETENTION_SHEET, SECURITY_SHEET, TAXONOMY_SHEET, LISTS_SHEET,
+    ]
     assert CONTROLLER_SHEET == "Controller record" and SYSTEMS_SHEET == "Systems and locations"
+    assert [ws.title for ws in workbook if ws.sheet_state == "hidden"] == [LISTS_SHEET]
 
 
 def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
@@ -175,3 +189,145 @@ def test_every_formula_trigger_gets_a_quote_prefix(loaded_catalog, tmp_path, tex
     cell = load_workbook(path)[CONTROLLER_SHEET]["A10"]
     assert (cell.value, cell.data_type, cell.quotePrefix) == (text.replace("\r", "\n"), "s", True)
     assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
+
+
+# ---- cover, annexes and presentation -------------------------------------------------------------
+
+
+def _table(ws) -> list[tuple]:
+    return [row for row in ws.iter_rows(values_only=True)]
+
+
+def test_cover_names_the_record_and_its_catalogue_state(loaded_catalog, tmp_path):
+    record = _record(loaded_catalog, generated_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    path = tmp_path / "cover.xlsx"
+    write_workbook(record, path)
+    workbook = load_workbook(path)
+    assert workbook.active.title == COVER_SHEET
+    values = {row[0]: row[1] for row in _table(workbook[COVER_SHEET]) if row[0]}
+    assert values["Organisation"].startswith("Acme IT Ltd")
+    assert values["Data Protection Officer"] == "Dee Pio, dpo@acme.example"
+    assert values["Regimes covered"] == "UK GDPR, EU GDPR"
+    assert values["Generated at"] == "2026-11-25T09:30:00Z"
+    assert values["Catalogue revision"].startswith(f"run {record.revision.run_id} (")
+    assert values["Content SHA-256"] == record.content_sha256 and re.fullmatch(r"[0-9a-f]{64}", record.content_sha256)
+    legend = next(row for row in workbook[COVER_SHEET].iter_rows() if row[0].value == "Key")
+    fill = legend[1].fill.fgColor.rgb[-6:]
+    assert legend[1].value.startswith("Required") and fill == REQUIRED_FILL.fgColor.rgb[-6:]
+
+
+def test_annex_sheets(workbook_path):
+    workbook = load_workbook(workbook_path)
+    inventory = _table(workbook[INVENTORY_SHEET])
+    assert inventory[0][:5] == ("System", "Dataset", "Field", "Category key", "Category of personal data")
+    assert ("CRM", "contacts", "sort_code", "user.financial.bank_account", "Bank Account Information", None, "manifest", None) in inventory
+    recipients = {row[0]: row for row in _table(workbook[RECIPIENTS_SHEET])[1:]}
+    assert recipients["Helpdesk India Pvt"] == ("Helpdesk India Pvt", "Sub-processor", "India", None, "Cloudco Inc")
+    assert "Client A plc" not in recipients  # a client we act for, not a recipient
+    retention = _table(workbook[RETENTION_SHEET])[1:]
+    assert ("Client management", "Name", "user.name", "6 years after contract end", "Processing activity") in retention
+    security = _table(workbook[SECURITY_SHEET])
+    assert security[0] == ("Scope", "Processing activity or system", "Id", "Security measure")
+    assert ("System", "CRM", "crm", None) in security  # no measure on record shows as a blank
+    taxonomy = {row[1]: row for row in _table(workbook[TAXONOMY_SHEET])[1:]}
+    assert taxonomy["customer"][0] == "Data subject" and taxonomy["user.name"][2:] == ("Name", "User's real name.", "fideslang")
+    assert "essential.service" in taxonomy
+
+
+def test_basis_columns_offer_the_labels_their_cells_use(workbook_path):
+    workbook = load_workbook(workbook_path)
+    controller = workbook[CONTROLLER_SHEET]
+    validations = {str(v.sqref): v for v in controller.data_validations.dataValidation}
+    assert set(validations) == {"L10:L1048576", "M10:M1048576", "AA10:AA1048576"}
+    lists = workbook[LISTS_SHEET]
+    article6 = validations["L10:L1048576"]
+    assert article6.type == "list" and article6.formula1 == "'Lists'!$A$2:$A$8"
+    offered = [lists.cell(row, 1).value for row in range(2, 9)]
+    assert controller["L10"].value in offered and "Public task (Art 6(1)(e))" in offered
+    article9 = [cell.value for cell in lists["B"][1:] if cell.value]
+    assert validations["M10:M1048576"].formula1 == f"'Lists'!$B$2:$B${len(article9) + 1}"
+    assert "Health or social care (Art 9(2)(h))" in article9
+
+
+def test_link_cells_holding_a_url_become_hyperlinks(catalog, tmp_path):
+    data = small_spec_data()
+    data["activities"][0].update(dpia_link="https://dpia.example/1", lia_link="javascript:alert(1)", consent_record_link="see https://x.example")
+    data["parties"][0]["contract_ref"] = "http://contracts.example/dpa"
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest", target="tests")
+    path = tmp_path / "links.xlsx"
+    write_workbook(_record(catalog), path)
+    workbook = load_workbook(path)
+    controller = workbook[CONTROLLER_SHEET]
+    assert controller["W10"].hyperlink.target == "https://dpia.example/1"
+    assert controller["O10"].value == "javascript:alert(1)" and controller["O10"].hyperlink is None
+    assert controller["S10"].hyperlink is None  # text around a URL is not a link
+    assert controller["B10"].hyperlink is None  # not a link column
+    recipients = workbook[RECIPIENTS_SHEET]
+    cloudco = next(row for row in recipients.iter_rows(min_row=2) if row[0].value == "Cloudco Inc")
+    assert cloudco[3].hyperlink.target == "http://contracts.example/dpa"
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_titles_and_footer(workbook_path):
+    workbook = load_workbook(workbook_path)
+    for ws in workbook:
+        if ws.sheet_state == "hidden":
+            continue
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
+        assert ws.oddFooter.left.text == "Page &P of &N"
+        assert ws.oddFooter.right.text.startswith("Catalogue revision: run 1 (")
+    assert workbook[CONTROLLER_SHEET].print_title_rows == "$8:$9"
+    assert workbook[TRANSFERS_SHEET].print_title_rows == "$1:$1"
+
+
+# ---- CNIL layout -------------------------------------------------------------------------------
+
+
+def test_cnil_layout_from_the_same_record(loaded_catalog, tmp_path):
+    record = _record(loaded_catalog)
+    path = tmp_path / "cnil.xlsx"
+    write_workbook(record, path, template="cnil")
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == [CNIL_REGISTER_SHEET, "Client management"]
+    register = _table(workbook[CNIL_REGISTER_SHEET])
+    assert register[0] == ("Activity", "Reference", "Created", "Updated", "Main purpose", "Sensitive data")
+    name, reference, created, updated, purpose, sensitive = register[1]
+    assert (name, reference, created, purpose, sensitive) == ("Client management", "client-management", None, "Manage client contracts", "No")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated)
+    sheet = {row[0]: row[1] for row in _table(workbook["Client management"]) if row[0]}
+    for section in ("Actors", "Purposes", "Categories of personal data and retention periods", "Sensitive data",
+                    "Categories of data subjects", "Recipients", "Security measures", "Transfers outside the EU"):
+        assert section in sheet
+    assert sheet["Reference"] == "client-management" and sheet["Data protection officer"] == "Dee Pio, dpo@acme.example"
+    assert sheet["Bank Account Information"] == "6 years after contract end"
+    assert sheet["Countries"] == "India; United States"
+    assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
+
+
+def test_cnil_activity_sheets_get_valid_unique_names(loaded_catalog, tmp_path):
+    record = _record(loaded_catalog)
+    row = record.controller_rows[0]
+    hostile = [dataclasses.replace(row, activity_name=name, activity_id=f"a{i}") for i, name in enumerate(
+        ["Payroll [UK]: 2024/25 *draft?*", "Payroll [UK]: 2024/25 *draft?*", "'Quoted'", "x" * 40, "x" * 40, "Register"]
+    )]
+    path = tmp_path / "cnil.xlsx"
+    write_workbook(dataclasses.replace(record, controller_rows=tuple(hostile)), path, template="cnil")
+    names = load_workbook(path).sheetnames
+    assert names == [
+        "Register", "Payroll UK 2024 25 draft", "Payroll UK 2024 25 draft (2)", "Quoted", "x" * 31, "x" * 27 + " (2)", "Register (2)",
+    ]
+
+
+def test_sheet_names():
+    taken: set[str] = set()
+    assert sheet_name("a/b\\c", taken) == "a b c"
+    assert sheet_name("A B C", taken) == "A B C (2)"  # Excel compares names case-insensitively
+    assert sheet_name("***", taken) == "Sheet"
+    assert sheet_name("History", taken) == "History (2)"  # reserved by Excel
+    assert all(len(name) <= 31 for name in taken)
+
+
+def test_unknown_template_is_refused(loaded_catalog, tmp_path):
+    with pytest.raises(ValueError, match="unknown template 'fr'"):
+        write_workbook(_record(loaded_catalog), tmp_path / "x.xlsx", template="fr")
