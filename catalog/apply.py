@@ -354,6 +354,18 @@ def _field_id(writer: _Writer, ref: FieldRef) -> int:
     return row.id
 
 
+def _mark_seen(writer: _Writer) -> None:
+    """Top-level entries this run reported remember it, whoever owns them."""
+    run_id = writer.result.run.id
+    for model in (Organisation, Location, Party, System, ProcessingActivity, Flow):
+        seen = writer.seen.get(model, set())
+        if not seen:
+            continue
+        for row in writer.rows(model).values():
+            if id(row) in seen and row.last_seen_run_id != run_id:
+                row.last_seen_run_id = run_id
+
+
 def _retire_unseen_nested(writer: _Writer) -> None:
     """After a complete run: unseen datasets and fields of this source are retired, and so is
     everything inside a system this run retired (whoever asserted it), by the same run."""
@@ -491,6 +503,7 @@ def apply_spec(
             writer.retire(model, entry_of=lambda row, kind=kind: (kind, row.id))
         writer.retire(FieldLineage, entry_of=lambda row: None)
         _retire_unseen_nested(writer)
+    _mark_seen(writer)
     writer.write_dirty()
     session.flush()
     _record_history(session, writer, before, actor)

@@ -125,3 +125,22 @@ def test_dataset_reference_typos_are_caught(catalog):
 
     problems = check_references(CatalogSpec.model_validate(data))
     assert problems[0].suggestion == "contacts"
+
+
+def test_last_seen_run_is_recorded_for_top_level_entries(loaded_catalog):
+    result = _apply(loaded_catalog, _discovered_crm(), source="database", complete=False)
+    with loaded_catalog.session() as session:
+        crm, backup = session.get(System, "crm"), session.get(System, "backup")
+    assert crm.last_seen_run_id == result.run.id and crm.run_id != result.run.id  # seen, not changed
+    assert backup.last_seen_run_id != result.run.id
+
+
+def test_privacy_notice_declaration_is_stored_with_the_organisation(catalog):
+    data = small_spec_data()
+    data["organisation"]["privacy_notice"] = {"purposes": ["essential.service"], "categories": ["user.contact"], "recipient_roles": ["processor"], "transfers_worldwide": True}
+    _apply(catalog, data)
+    from catalog.models import Organisation
+
+    with catalog.session() as session:
+        notice = session.get(Organisation, "acme").privacy_notice
+    assert notice["categories"] == ["user.contact"] and notice["recipient_roles"] == ["processor"]

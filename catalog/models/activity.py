@@ -3,10 +3,10 @@
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import SeenBySource
 
 
-class ProcessingActivity(Provenance, table=True):
+class ProcessingActivity(SeenBySource, table=True):
     """A processing activity as Article 30(1) or 30(2) records it."""
 
     __tablename__ = "processing_activity"

@@ -3,10 +3,10 @@
 from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import Provenance, SeenBySource
 
 
-class Flow(Provenance, table=True):
+class Flow(SeenBySource, table=True):
     """Personal data moving from one of our systems to another system or to a party."""
 
     __tablename__ = "flow"

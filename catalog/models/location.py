@@ -2,10 +2,10 @@
 
 from sqlmodel import Field
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import SeenBySource
 
 
-class Location(Provenance, table=True):
+class Location(SeenBySource, table=True):
     """A data centre, cloud region or office; its country decides transfers."""
 
     __tablename__ = "location"

@@ -3,10 +3,10 @@
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import SeenBySource
 
 
-class Organisation(Provenance, table=True):
+class Organisation(SeenBySource, table=True):
     """The organisation keeping the record, with its DPO and representatives.
 
     Contacts are stored as small JSON objects ``{name, address, email, phone}`` because the record
@@ -28,3 +28,4 @@ class Organisation(Provenance, table=True):
     regimes: list[str] = Field(default_factory=list, sa_type=JSON, description="Regimes the record is kept under: uk_gdpr, eu_gdpr.")
     privacy_notice_url: str | None = Field(default=None, max_length=500, description="Published privacy notice.")
     children_served: bool = Field(default=False, description="Whether the privacy notice says children's data is processed.")
+    privacy_notice: dict | None = Field(default=None, sa_type=JSON, description="What the published privacy notice discloses (PrivacyNoticeSpec), for the notice check.")

@@ -3,10 +3,10 @@
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import SeenBySource
 
 
-class Party(Provenance, table=True):
+class Party(SeenBySource, table=True):
     """An organisation that receives personal data from us, or for which we process it."""
 
     __tablename__ = "party"

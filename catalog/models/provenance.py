@@ -22,3 +22,10 @@ class Provenance(SQLModel):
     def is_current(self) -> bool:
         """Whether the entry is still asserted by its source."""
         return self.retired_run_id is None
+
+
+class SeenBySource(Provenance):
+    """Provenance of a top-level entry, plus the last run of its source that reported it, so the
+    findings can name entries a source has stopped reporting without retiring them."""
+
+    last_seen_run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The last run of the entry's source that reported it.")

@@ -3,10 +3,10 @@
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from catalog.models.provenance import Provenance
+from catalog.models.provenance import Provenance, SeenBySource
 
 
-class System(Provenance, table=True):
+class System(SeenBySource, table=True):
     """An application, database or service of ours that processes personal data."""
 
     __tablename__ = "system"

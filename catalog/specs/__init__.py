@@ -12,6 +12,7 @@ from catalog.specs.flow import FieldLineageSpec, FieldRef, FlowSpec
 from catalog.specs.location import LocationSpec
 from catalog.specs.organisation import OrganisationSpec
 from catalog.specs.party import PartySpec
+from catalog.specs.privacy_notice import PrivacyNoticeSpec
 from catalog.specs.references import ReferenceProblem, check_references
 from catalog.specs.system import DatasetSpec, FieldSpec, SystemSpec
 
@@ -27,6 +28,7 @@ __all__ = [
     "LocationSpec",
     "OrganisationSpec",
     "PartySpec",
+    "PrivacyNoticeSpec",
     "ReferenceProblem",
     "SystemSpec",
     "check_references",

@@ -4,6 +4,7 @@ from pydantic import Field
 
 from catalog.jurisdictions import Regime
 from catalog.specs.common import ContactSpec, CountryCode, Identifier, Spec
+from catalog.specs.privacy_notice import PrivacyNoticeSpec
 
 
 class OrganisationSpec(Spec):
@@ -22,3 +23,4 @@ class OrganisationSpec(Spec):
     regimes: list[Regime] = Field(default_factory=lambda: [Regime.UK_GDPR], description="Regimes the record is kept under.")
     privacy_notice_url: str | None = Field(default=None, description="Published privacy notice.")
     children_served: bool = Field(default=False, description="Whether the privacy notice says children's data is processed.")
+    privacy_notice: PrivacyNoticeSpec | None = Field(default=None, description="What the published privacy notice discloses, for the notice check.")
