@@ -143,4 +143,4 @@ def test_privacy_notice_declaration_is_stored_with_the_organisation(catalog):
 
     with catalog.session() as session:
         notice = session.get(Organisation, "acme").privacy_notice
-    assert notice["categories"] == ["user.contact"] and notice["recipient_roles"] == ["processor"]
+    assert notice["data_categories"] == ["user.contact"] and notice["recipient_roles"] == ["processor"]
