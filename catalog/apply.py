@@ -386,10 +386,15 @@ def _retire_unseen_nested(writer: _Writer) -> None:
             writer.mark_dirty(DataField, item)
 
 
-def _existing_ids(session: Session) -> dict[str, set[str]]:
-    """Ids of current entries, so a partial spec (one system from the form) may reference them."""
+def _existing_ids(session: Session, other_than_source: str | None = None) -> dict[str, set[str]]:
+    """Ids of current entries a spec may reference without declaring them: all of them for a
+    partial spec (one system from the form); for a complete run, those other sources own (its own
+    undeclared entries are about to be retired, so they cannot be referenced)."""
     def ids(model) -> set[str]:
-        return set(session.exec(select(model.id).where(model.retired_run_id.is_(None))).all())
+        statement = select(model.id).where(model.retired_run_id.is_(None))
+        if other_than_source is not None:
+            statement = statement.where(model.source != other_than_source)
+        return set(session.exec(statement).all())
 
     return {
         "locations": ids(Location), "systems": ids(System), "parties": ids(Party),
@@ -440,7 +445,7 @@ def apply_spec(
     with ``complete=False``. Raises ReferenceErrors before writing anything when ids dangle.
     ``source_refs`` maps spec locations (as in pydantic error locs) to ``file:line`` strings.
     """
-    problems = check_references(spec, existing=None if complete else _existing_ids(session))
+    problems = check_references(spec, existing=_existing_ids(session, other_than_source=source if complete else None))
     if problems:
         raise ReferenceErrors(problems)
     only_set = not is_manual(source)

@@ -24,6 +24,10 @@ from ingest.errors import IngestError, LocatedError, format_field_path, validati
 #: Every ingest source: name -> "module:Class". Adding a source is one line here.
 SOURCE_MODULES: dict[str, str] = {
     "manifest": "ingest.manifest:ManifestSource",
+    "database": "ingest.database:DatabaseSource",
+    "fides": "ingest.fides:FidesSource",
+    "ropa-sheet": "ingest.ropa_sheet:RopaSheetSource",
+    "subprocessors": "ingest.subprocessors:SubprocessorsSource",
 }
 
 

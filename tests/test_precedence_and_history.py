@@ -144,3 +144,21 @@ def test_privacy_notice_declaration_is_stored_with_the_organisation(catalog):
     with catalog.session() as session:
         notice = session.get(Organisation, "acme").privacy_notice
     assert notice["data_categories"] == ["user.contact"] and notice["recipient_roles"] == ["processor"]
+
+
+def test_complete_run_may_reference_entries_other_sources_own(loaded_catalog):
+    # a sub-processor list names its processor, which the manifest owns
+    data = {"parties": [{"id": "cloudco-mailer", "name": "Mailer", "role": "sub_processor", "country": "US", "parent": "cloudco"}]}
+    result = _apply(loaded_catalog, data, source="subprocessors:cloudco")
+    assert result.added == 1
+
+
+def test_complete_run_cannot_reference_its_own_entries_it_retires(loaded_catalog):
+    import pytest
+
+    from catalog.apply import ReferenceErrors
+
+    data = small_spec_data()
+    data["parties"] = [p for p in data["parties"] if p["id"] != "metrics"]  # retired by this run, yet still named by a flow
+    with pytest.raises(ReferenceErrors, match="metrics"):
+        _apply(loaded_catalog, data)
