@@ -367,19 +367,24 @@ def _mark_seen(writer: _Writer) -> None:
 
 
 def _retire_unseen_nested(writer: _Writer) -> None:
-    """After a complete run: unseen datasets and fields of this source are retired, and so is
-    everything inside a system this run retired (whoever asserted it), by the same run."""
-    run_id = writer.result.run.id
-    systems = writer.rows(System)
-    retired_systems = {key[0] for key, row in systems.items() if row.retired_run_id == run_id}
+    """After a complete run: unseen datasets and fields of this source are retired."""
     writer.retire(Dataset, entry_of=lambda row: ("system", row.system_id))
     datasets = {row.id: row for row in writer.rows(Dataset).values()}
     writer.retire(DataField, entry_of=lambda row: ("system", datasets[row.dataset_id].system_id))
-    now = utc_now()
+
+
+def _retire_inside_retired(writer: _Writer) -> None:
+    """Everything inside a system or dataset this run retired is retired with it, whoever
+    asserted it: a field cannot be current in a table that is gone."""
+    run_id, now = writer.result.run.id, utc_now()
+    retired_systems = {key[0] for key, row in writer.rows(System).items() if row.retired_run_id == run_id}
+    datasets = {row.id: row for row in writer.rows(Dataset).values()}
     for dataset in datasets.values():
         if dataset.system_id in retired_systems and dataset.retired_run_id is None:
             dataset.retired_run_id, dataset.retired_at = run_id, now
     retired_datasets = {ident for ident, row in datasets.items() if row.retired_run_id == run_id}
+    if not retired_datasets:
+        return
     for item in writer.rows(DataField).values():
         if item.dataset_id in retired_datasets and item.retired_run_id is None:
             item.retired_run_id, item.retired_at = run_id, now
@@ -508,6 +513,7 @@ def apply_spec(
             writer.retire(model, entry_of=lambda row, kind=kind: (kind, row.id))
         writer.retire(FieldLineage, entry_of=lambda row: None)
         _retire_unseen_nested(writer)
+    _retire_inside_retired(writer)
     _mark_seen(writer)
     writer.write_dirty()
     session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -237,10 +238,16 @@ class CatalogGraph:
         view = self.field_lineage_view() if self.node(key)["kind"] == NodeKind.FIELD else self.flow_view()
         return self._reach(view.reverse(copy=False), key, depth)
 
+    @cached_property
+    def _containment(self) -> nx.DiGraph:
+        """System -> dataset -> field edges alone, built once: queried for every system by the record and the rules."""
+        tree = nx.DiGraph()
+        tree.add_edges_from((u, v) for u, v, kind in self.graph.edges(data="kind") if kind == EdgeKind.CONTAINS)
+        return tree
+
     def contained(self, key: str) -> list[str]:
         """Datasets and fields inside a system (or fields inside a dataset)."""
-        contains = nx.subgraph_view(self.graph, filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.CONTAINS)
-        return sorted(nx.descendants(contains, key))
+        return sorted(nx.descendants(self._containment, key)) if key in self._containment else []
 
     def categories_held(self, system_key: str) -> set[str]:
         """Data categories on the fields of a system."""
@@ -249,14 +256,26 @@ class CatalogGraph:
             categories.update(self.graph.nodes[key].get("categories", ()))
         return categories
 
-    def sub_processors(self, party_key: str) -> list[str]:
-        """Parties engaged under this party, at any depth (its sub-processor chain)."""
+    @cached_property
+    def engagement(self) -> nx.DiGraph:
+        """Processor -> sub-processor edges between parties (who engaged whom), built once."""
         chain = nx.DiGraph()
         for key in self.nodes_of(NodeKind.PARTY):
             parent = self.graph.nodes[key].get("parent_id")
             if parent and node_key(NodeKind.PARTY, parent) in self.graph:
                 chain.add_edge(node_key(NodeKind.PARTY, parent), key)
-        return sorted(nx.descendants(chain, party_key)) if party_key in chain else []
+        return chain
+
+    def sub_processors(self, party_key: str) -> list[str]:
+        """Parties engaged under this party, at any depth (its sub-processor chain)."""
+        return sorted(nx.descendants(self.engagement, party_key)) if party_key in self.engagement else []
+
+    def sub_processor_chain(self, party_key: str) -> list[str]:
+        """The engagement path from the top processor down to ``party_key`` (itself last)."""
+        if party_key not in self.engagement:
+            return [party_key]
+        roots = [n for n in nx.ancestors(self.engagement, party_key) if self.engagement.in_degree(n) == 0]
+        return nx.shortest_path(self.engagement, min(roots), party_key) if roots else [party_key]
 
     def labels(self, keys: Iterable[str]) -> list[str]:
         return [self.graph.nodes[key]["label"] for key in keys]

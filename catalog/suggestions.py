@@ -36,37 +36,52 @@ class SuggestionCounts:
     skipped_decided: int = 0
 
 
-def record_suggestions(session: Session, *, run_id: int, source: str, field_id: int, suggestions: list[SuggestionInput]) -> SuggestionCounts:
-    """Store this run's suggestions for one field, leaving decided ones alone."""
-    counts = SuggestionCounts()
-    existing = {s.category: s for s in session.exec(select(CategorySuggestion).where(CategorySuggestion.field_id == field_id)).all()}
-    produced = set()
-    for item in suggestions:
-        produced.add(item.category)
-        row = existing.get(item.category)
-        if row is None:
-            session.add(CategorySuggestion(
-                field_id=field_id, category=item.category, score=round(item.score, 4), recogniser=item.recogniser,
-                evidence=item.evidence, source=source, run_id=run_id,
-            ))
-            counts.added += 1
-        elif row.status != "suggested":
-            counts.skipped_decided += 1
-        else:
-            new = (round(item.score, 4), item.recogniser, item.evidence)
-            if (row.score, row.recogniser, row.evidence) != new or row.retired_run_id is not None:
-                row.score, row.recogniser, row.evidence = new
-                row.retired_run_id, row.retired_at = None, None
-                counts.updated += 1
+def record_field_suggestions(session: Session, *, run_id: int, source: str, by_field: dict[int, list[SuggestionInput]]) -> dict[int, SuggestionCounts]:
+    """Store this run's suggestions for many fields at once (one read, one flush), leaving decided
+    ones alone; a field mapped to [] has its open suggestions from this source retired."""
+    existing: dict[int, dict[str, CategorySuggestion]] = {}
+    field_ids = sorted(by_field)
+    for start in range(0, len(field_ids), 5000):
+        chunk = field_ids[start:start + 5000]
+        for row in session.exec(select(CategorySuggestion).where(CategorySuggestion.field_id.in_(chunk))).all():
+            existing.setdefault(row.field_id, {})[row.category] = row
+    results = {}
+    for field_id in field_ids:
+        counts = SuggestionCounts()
+        rows = existing.get(field_id, {})
+        produced = set()
+        for item in by_field[field_id]:
+            produced.add(item.category)
+            row = rows.get(item.category)
+            if row is None:
+                session.add(CategorySuggestion(
+                    field_id=field_id, category=item.category, score=round(item.score, 4), recogniser=item.recogniser,
+                    evidence=item.evidence, source=source, run_id=run_id,
+                ))
+                counts.added += 1
+            elif row.status != "suggested":
+                counts.skipped_decided += 1
             else:
-                counts.unchanged += 1
-            row.run_id = run_id
-    for category, row in existing.items():
-        if category not in produced and row.status == "suggested" and row.retired_run_id is None and row.source == source:
-            row.retired_run_id, row.retired_at = run_id, utc_now()
-            counts.retired += 1
+                new = (round(item.score, 4), item.recogniser, item.evidence)
+                if (row.score, row.recogniser, row.evidence) != new or row.retired_run_id is not None:
+                    row.score, row.recogniser, row.evidence = new
+                    row.retired_run_id, row.retired_at = None, None
+                    row.run_id = run_id
+                    counts.updated += 1
+                else:
+                    counts.unchanged += 1
+        for category, row in rows.items():
+            if category not in produced and row.status == "suggested" and row.retired_run_id is None and row.source == source:
+                row.retired_run_id, row.retired_at = run_id, utc_now()
+                counts.retired += 1
+        results[field_id] = counts
     session.flush()
-    return counts
+    return results
+
+
+def record_suggestions(session: Session, *, run_id: int, source: str, field_id: int, suggestions: list[SuggestionInput]) -> SuggestionCounts:
+    """Store this run's suggestions for one field (see :func:`record_field_suggestions`)."""
+    return record_field_suggestions(session, run_id=run_id, source=source, by_field={field_id: suggestions})[field_id]
 
 
 class SuggestionNotOpen(ValueError):

@@ -2,7 +2,9 @@
 
 The catalogue comes from ``$ROPA_DATABASE_URL`` (else ./ropa.db). Pages live in
 ``dashboards/views/`` and are registered here with ``st.navigation``; the sidebar on every page
-says which catalogue is open.
+says which catalogue is open, who is signed in, their role and how that identity was established
+(``dashboards.auth``). Pages a role cannot use are not listed, and each page and every write
+checks the permission again itself.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ except ImportError:  # run from a checkout that is not installed: make the repo 
 
 import streamlit as st
 
+from dashboards.auth import Permission, current_user
 from dashboards.state import render_sidebar, require_catalog
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="ROPA catalogue", layout="wide")
+
+user = current_user()  # stops with a log-in button or an error when nobody can be identified
 
 pages = [
     st.Page(VIEWS / "overview.py", title="Overview", url_path="overview", default=True),
@@ -29,7 +34,17 @@ pages = [
     st.Page(VIEWS / "transfers.py", title="Transfers", url_path="transfers"),
     st.Page(VIEWS / "activities.py", title="Processing activities", url_path="activities"),
 ]
+# Pages written alongside this one; listed as soon as their files exist.
+for name, title, url in (("lineage.py", "Lineage explorer", "lineage"), ("findings.py", "Findings", "findings")):
+    if (VIEWS / name).exists():
+        pages.append(st.Page(VIEWS / name, title=title, url_path=url))
+if user.can(Permission.REGISTER_SYSTEM):
+    pages.append(st.Page(VIEWS / "register.py", title="Register a system", url_path="register"))
+pages += [
+    st.Page(VIEWS / "review.py", title="Review suggestions and conflicts", url_path="review"),
+    st.Page(VIEWS / "history.py", title="Change history", url_path="history"),
+]
 page = st.navigation(pages)
-render_sidebar()
+render_sidebar(user)
 require_catalog()
 page.run()

@@ -1,10 +1,11 @@
-"""Catalogue access for the dashboard: one engine per database URL, one snapshot per ingest run.
+"""Catalogue access for the dashboard: one engine per database URL, one snapshot per revision.
 
 The engine is opened once per server process (``st.cache_resource``) and its schema revision is
 checked; a catalogue that is missing or behind shows an error naming the command to run instead
-of a traceback. The graph and the derived transfers are rebuilt only when a new ingest run has
-been recorded, because every change to the catalogue goes through one (``catalog.apply``), so
-filter changes and page switches do not re-read the store.
+of a traceback. The graph and the derived transfers are rebuilt only when the catalogue's
+revision changes: the latest ingest run and the latest change event together, because
+confirmed suggestions and resolved conflicts change the catalogue with a ChangeEvent but no run.
+Filter changes and page switches do not re-read the store.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from catalog.graph import CatalogGraph, NodeKind
-from catalog.models import IngestRun, ProcessingActivity
+from catalog.models import ChangeEvent, IngestRun, ProcessingActivity
 from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, mask_url, open_catalog, resolve_database_url
 from catalog.transfers import Transfer, derive_transfers
 
-SESSION_NOTE = "Single local user session: everyone who can reach this server sees the whole catalogue (roles come later)."
+#: (latest IngestRun.id, latest ChangeEvent.id): changes whenever the catalogue does.
+Revision = tuple[int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -91,14 +93,26 @@ def require_catalog() -> Catalog:
     raise AssertionError("unreachable: st.stop() ends the run")
 
 
-def _latest_run_id(catalog: Catalog) -> int | None:
+def _revision(catalog: Catalog) -> Revision:
     with catalog.session() as session:
-        return session.exec(select(func.max(IngestRun.id))).one()
+        run_id = session.exec(select(func.max(IngestRun.id))).one()
+        event_id = session.exec(select(func.max(ChangeEvent.id))).one()
+    return run_id, event_id
+
+
+def current_revision() -> Revision:
+    """(latest ingest run id, latest change event id) of the open catalogue: a cache key for derived views."""
+    return _revision(require_catalog())
+
+
+def _latest_run_id(catalog: Catalog) -> int | None:
+    return _revision(catalog)[0]
 
 
 @st.cache_resource(show_spinner="Reading the catalogue…", max_entries=8)
-def _snapshot(url: str, run_id: int | None) -> Snapshot:
-    """Read the store once per (catalogue, latest run); shared read-only between sessions."""
+def _snapshot(url: str, revision: Revision) -> Snapshot:
+    """Read the store once per (catalogue, revision); shared read-only between sessions."""
+    run_id = revision[0]
     catalog = _open(url)
     with catalog.session() as session:
         graph = CatalogGraph.load(session)
@@ -109,14 +123,14 @@ def _snapshot(url: str, run_id: int | None) -> Snapshot:
 
 
 def current_snapshot() -> Snapshot:
-    """The snapshot of the catalogue as of its latest ingest run."""
+    """The snapshot of the catalogue as of its latest revision."""
     catalog = require_catalog()
-    return _snapshot(catalog.url, _latest_run_id(catalog))
+    return _snapshot(catalog.url, _revision(catalog))
 
 
 @st.cache_resource(show_spinner="Deriving the Article 30 record…", max_entries=8)
-def _record(url: str, run_id: int | None):
-    """The Article 30 record per (catalogue, latest run); raises ImportError where it is not installed."""
+def _record(url: str, revision: Revision):
+    """The Article 30 record per (catalogue, revision); raises ImportError where it is not installed."""
     from catalog.record import build_record
 
     with _open(url).session() as session:
@@ -124,9 +138,9 @@ def _record(url: str, run_id: int | None):
 
 
 def current_record():
-    """``catalog.record.Record`` of the catalogue as of its latest run (ImportError if unavailable)."""
+    """``catalog.record.Record`` of the catalogue as of its latest revision (ImportError if unavailable)."""
     catalog = require_catalog()
-    return _record(catalog.url, _latest_run_id(catalog))
+    return _record(catalog.url, _revision(catalog))
 
 
 def reload_catalogue() -> None:
@@ -136,10 +150,13 @@ def reload_catalogue() -> None:
     _open.clear()
 
 
-def render_sidebar() -> None:
-    """Which catalogue is open and who is looking; shown on every page."""
+def render_sidebar(user=None) -> None:
+    """Which catalogue is open and who is looking (``dashboards.auth.User``); shown on every page."""
+    if user is not None:
+        from dashboards.auth import render_identity
+
+        render_identity(user)
     with st.sidebar:
         st.caption("Catalogue")
         st.text(mask_url(database_url()))
-        st.caption(SESSION_NOTE)
         st.button("Reload catalogue", on_click=reload_catalogue, help="Re-read the database, e.g. after `ropa init`.")

@@ -106,11 +106,12 @@ class Source(ABC):
 
 
 def count_entries(spec: CatalogSpec) -> int:
-    """Entries a spec asserts: organisation, locations, parties, systems, datasets, fields, activities, flows."""
+    """Entries a spec asserts: organisation, locations, parties, systems, datasets, fields, activities, flows, field lineage."""
     datasets = [dataset for system in spec.systems for dataset in system.datasets]
     return (
         (spec.organisation is not None) + len(spec.locations) + len(spec.parties) + len(spec.systems)
         + len(datasets) + sum(len(dataset.fields) for dataset in datasets) + len(spec.activities) + len(spec.flows)
+        + len(spec.field_lineage)
     )
 
 

@@ -28,6 +28,8 @@ SOURCE_MODULES: dict[str, str] = {
     "fides": "ingest.fides:FidesSource",
     "ropa-sheet": "ingest.ropa_sheet:RopaSheetSource",
     "subprocessors": "ingest.subprocessors:SubprocessorsSource",
+    "openlineage": "ingest.openlineage:OpenLineageSource",
+    "dbt": "ingest.dbt:DbtSource",
 }
 
 

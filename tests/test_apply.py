@@ -117,3 +117,15 @@ def test_activity_link_change_counts_as_one_update(loaded_catalog):
     with loaded_catalog.session() as session:
         result = apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
     assert (result.added, result.updated, result.retired) == (0, 1, 0)
+
+
+def test_partial_run_retires_fields_of_a_dropped_dataset(loaded_catalog):
+    discovered = {"systems": [{"id": "crm", "name": "CRM", "datasets": [{"name": "orders", "fields": [{"name": "customer_email"}]}]}]}
+    with loaded_catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(discovered), source="database:crm", complete=False)
+    discovered["systems"][0]["datasets"] = []
+    with loaded_catalog.session() as session:
+        result = apply_spec(session, CatalogSpec.model_validate(discovered), source="database:crm", complete=False)
+    with loaded_catalog.session() as session:
+        item = session.exec(select(DataField).where(DataField.name == "customer_email")).one()
+    assert item.retired_run_id == result.run.id

@@ -77,7 +77,8 @@ def test_overview_counts_gaps_and_sidebar(small_catalogue, catalogue_url):
     assert len(app.get("download_button")) == 1  # the workbook, built only when pressed
     sidebar_text = [element.value for element in app.sidebar.text]
     assert mask_url(catalogue_url) in sidebar_text
-    assert any("Single local user" in caption.value for caption in app.sidebar.caption)
+    assert "Identity: local demo user (no login)" in sidebar_text  # who is signed in, and how we know
+    assert any("Demo mode" in caption.value for caption in app.sidebar.caption)
 
 
 def test_flow_map_page_draws_clusters_and_filters(small_catalogue):
@@ -179,7 +180,7 @@ def test_catalogue_text_is_never_rendered_as_markdown(catalogue_url):
     data["parties"][0]["name"] = hostile
     load_catalogue(catalogue_url, CatalogSpec.model_validate(data))
     app = open_app()
-    for page in [None, "flow_map", "transfers", "activities"]:
+    for page in [None, "flow_map", "transfers", "activities", "register", "review", "history"]:
         if page:
             app.switch_page(f"views/{page}.py").run()
         assert not app.exception
@@ -197,7 +198,7 @@ def test_every_page_renders_an_empty_catalogue(catalogue_url):
     init_catalog(catalogue_url).dispose()
     app = open_app()
     assert {metric.label: metric.value for metric in app.metric}["Systems"] == "0"
-    for page in ["flow_map", "transfers", "activities", "overview"]:
+    for page in ["flow_map", "transfers", "activities", "register", "review", "history", "overview"]:
         app.switch_page(f"views/{page}.py").run()
         assert not app.exception, (page, [e.value for e in app.exception])
         assert not app.error, page

@@ -10,6 +10,7 @@ import streamlit as st
 from catalog.graph import NodeKind
 from catalog.store import Catalog
 from catalog.vocab import TransferMechanism
+from dashboards.auth import Permission, current_user
 from dashboards.state import Snapshot, current_snapshot, require_catalog
 from dashboards.views import country_name, enum_label, regime_label
 
@@ -79,6 +80,9 @@ def render_workbook_download(catalog: Catalog) -> None:
         from exports.workbook import write_workbook  # noqa: F401
     except ImportError:
         st.info("The Article 30 workbook export is unavailable in this installation.")
+        return
+    if not current_user().can(Permission.DOWNLOAD):
+        st.caption("Your role does not allow downloads.")
         return
     st.download_button(
         "Download the Article 30 workbook (.xlsx)",

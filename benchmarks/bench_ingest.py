@@ -1,0 +1,196 @@
+"""Ingest throughput, in fields per second, against a raw sqlite3 ``executemany`` of the same rows.
+
+Two inputs of about ``--fields`` fields each, each ingested into a fresh SQLite catalogue:
+
+* ``manifest``: :func:`catalog.synth.synth_spec` (100 fields per system) dumped to YAML files, one
+  per system, read and applied by :func:`ingest.manifest.ingest_manifests`;
+* ``dbt``: a generated ``manifest.json`` (v12; 20 columns per model, a chain of models, a PII
+  marker on every fifth column) ingested by :func:`ingest.dbt.ingest_dbt` into one system.
+
+``read s`` is reading and validating the input into a spec, timed on its own (the rest of
+``ingest s`` is writing: apply, suggestions, commit). The baseline inserts the same dataset and
+field rows (same columns, provenance included) with ``sqlite3.executemany`` in one transaction,
+in the same process and run. The goal is ingest within 3x of it; the ratio is printed as measured,
+with the load average, since a busy machine slows both sides unevenly. Run
+``.venv/bin/python benchmarks/bench_ingest.py --fields 2000`` for a quick check. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from catalog.apply import apply_spec  # noqa: E402
+from catalog.specs import CatalogSpec  # noqa: E402
+from catalog.store import Catalog, init_catalog  # noqa: E402
+from catalog.synth import synth_spec  # noqa: E402
+from ingest.dbt import DbtOptions, ingest_dbt, load_dbt  # noqa: E402
+from ingest.manifest import ingest_manifests, load_manifests  # noqa: E402
+
+FIELDS_PER_SYSTEM = 100
+COLUMNS_PER_MODEL = 20
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    input: str
+    fields: int
+    read_seconds: float  # reading and validating the input into a spec, measured on its own
+    ingest_seconds: float  # the whole ingest: reading, apply, suggestions, commit
+    raw_seconds: float
+
+    @property
+    def fields_per_second(self) -> float:
+        return self.fields / self.ingest_seconds if self.ingest_seconds else float("inf")
+
+    @property
+    def raw_fields_per_second(self) -> float:
+        return self.fields / self.raw_seconds if self.raw_seconds else float("inf")
+
+    @property
+    def ratio(self) -> float:
+        return self.ingest_seconds / self.raw_seconds if self.raw_seconds else float("inf")
+
+
+def raw_insert_seconds(folder: Path, datasets: list[tuple[str, str]], fields: list[tuple[int, str, str | None, str, str]]) -> float:
+    """Insert the rows with plain sqlite3: the floor any ingest of them is compared with."""
+    connection = sqlite3.connect(folder / f"raw-{time.monotonic_ns()}.db")
+    connection.executescript("""
+        CREATE TABLE dataset (id INTEGER PRIMARY KEY, system_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+            data_subjects JSON, retention TEXT, source TEXT, source_ref TEXT, run_id INTEGER, retired_run_id INTEGER, retired_at TEXT,
+            UNIQUE (system_id, name));
+        CREATE TABLE data_field (id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES dataset(id), name TEXT NOT NULL,
+            data_type TEXT, description TEXT NOT NULL DEFAULT '', data_categories JSON, pseudonymised BOOLEAN NOT NULL DEFAULT 0,
+            source TEXT, source_ref TEXT, run_id INTEGER, retired_run_id INTEGER, retired_at TEXT, UNIQUE (dataset_id, name));
+    """)
+    start = time.perf_counter()
+    with connection:
+        connection.executemany(
+            "INSERT INTO dataset (id, system_id, name, data_subjects, source, run_id) VALUES (?, ?, ?, '[]', 'bench', 1)",
+            [(number, system, name) for number, (system, name) in enumerate(datasets, start=1)],
+        )
+        connection.executemany(
+            "INSERT INTO data_field (dataset_id, name, data_type, description, data_categories, source, run_id) VALUES (?, ?, ?, ?, ?, 'bench', 1)",
+            fields,
+        )
+    seconds = time.perf_counter() - start
+    connection.close()
+    return seconds
+
+
+def fresh_catalog(folder: Path, name: str) -> Catalog:
+    return init_catalog(f"sqlite:///{folder / name}.db")
+
+
+def bench_manifest(folder: Path, wanted_fields: int) -> Measurement:
+    systems = max(1, round(wanted_fields / FIELDS_PER_SYSTEM))
+    spec = synth_spec(systems, FIELDS_PER_SYSTEM, seed=1)
+    root = folder / "manifests"
+    (root / "systems").mkdir(parents=True)
+    document = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for system in document.pop("systems"):
+        (root / "systems" / f"{system['id']}.yml").write_text(yaml.dump({"systems": [system]}, Dumper=YAML_DUMPER, sort_keys=False), encoding="utf-8")
+    (root / "catalogue.yml").write_text(yaml.dump(document, Dumper=YAML_DUMPER, sort_keys=False), encoding="utf-8")
+    datasets = [(system.id, dataset.name) for system in spec.systems for dataset in system.datasets]
+    fields = [
+        (number, item.name, item.data_type, item.description, json.dumps(item.data_categories))
+        for number, dataset in enumerate((d for s in spec.systems for d in s.datasets), start=1) for item in dataset.fields
+    ]
+    start = time.perf_counter()
+    load_manifests(root)
+    read_seconds = time.perf_counter() - start
+    catalog = fresh_catalog(folder, "manifest")
+    start = time.perf_counter()
+    ingest_manifests(catalog, root)
+    seconds = time.perf_counter() - start
+    catalog.dispose()
+    return Measurement("manifest (YAML)", len(fields), read_seconds, seconds, raw_insert_seconds(folder, datasets, fields))
+
+
+def dbt_manifest(models: int) -> dict:
+    """A v12 manifest: ``models`` models in a chain, each with 20 columns, every fifth marked PII."""
+    nodes, parent_map = {}, {}
+    for number in range(models):
+        unique_id = f"model.bench.model_{number:05d}"
+        columns = {
+            f"column_{c:02d}": {
+                "name": f"column_{c:02d}", "data_type": "varchar", "description": f"Column {c} of model {number}",
+                "meta": {"contains_pii": "email"} if c % 5 == 0 else {}, "tags": [], "config": {"meta": {}, "tags": []},
+            }
+            for c in range(COLUMNS_PER_MODEL)
+        }
+        parents = [f"model.bench.model_{number - 1:05d}"] if number else []
+        nodes[unique_id] = {
+            "unique_id": unique_id, "resource_type": "model", "package_name": "bench", "name": f"model_{number:05d}",
+            "alias": f"model_{number:05d}", "database": "analytics", "schema": f"schema_{number % 10}", "description": "",
+            "columns": columns, "meta": {}, "tags": [], "config": {"materialized": "table", "meta": {}, "tags": []},
+            "depends_on": {"nodes": parents},
+        }
+        parent_map[unique_id] = parents
+    return {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "project_name": "bench"},
+        "nodes": nodes, "sources": {}, "exposures": {}, "parent_map": parent_map,
+    }
+
+
+def bench_dbt(folder: Path, wanted_fields: int) -> Measurement:
+    models = max(1, round(wanted_fields / COLUMNS_PER_MODEL))
+    data = dbt_manifest(models)
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    datasets = [("warehouse", f"analytics.{n['schema']}.{n['alias']}") for n in data["nodes"].values()]
+    fields = [
+        (number, c["name"], c["data_type"], c["description"], "[]")
+        for number, n in enumerate(data["nodes"].values(), start=1) for c in n["columns"].values()
+    ]
+    start = time.perf_counter()
+    load_dbt(path, DbtOptions("warehouse"), {"warehouse": "Warehouse"}, {}, max_bytes=2**40)
+    read_seconds = time.perf_counter() - start
+    catalog = fresh_catalog(folder, "dbt")
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate({"systems": [{"id": "warehouse", "name": "Warehouse"}]}), source="manifest")
+    start = time.perf_counter()
+    ingest_dbt(catalog, path, "warehouse", max_bytes=2**40)
+    seconds = time.perf_counter() - start
+    catalog.dispose()
+    return Measurement("dbt manifest.json", len(fields), read_seconds, seconds, raw_insert_seconds(folder, datasets, fields))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fields", type=int, default=10_000, help="About how many fields each input holds (default 10,000).")
+    parser.add_argument("--only", choices=("manifest", "dbt"), help="Run one input only.")
+    args = parser.parse_args(argv)
+    runs = {"manifest": bench_manifest, "dbt": bench_dbt}
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, bench in runs.items():
+            if args.only in (None, name):
+                print(f"Ingesting {name} with about {args.fields:,} fields ...", flush=True)
+                rows.append(bench(Path(folder), args.fields))
+    print()
+    print(f"{'input':<20} {'fields':>9} {'read s':>8} {'ingest s':>9} {'fields/s':>10} {'raw s':>8} {'raw fields/s':>13} {'ingest/raw':>11}")
+    for row in rows:
+        print(
+            f"{row.input:<20} {row.fields:>9,} {row.read_seconds:>8.2f} {row.ingest_seconds:>9.2f} {row.fields_per_second:>10,.0f} "
+            f"{row.raw_seconds:>8.3f} {row.raw_fields_per_second:>13,.0f} {row.ratio:>10.0f}x"
+        )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print("(goal: ingest within 3x of raw executemany; 'read s' is the part of ingest spent reading the input;")
+    print(f" SQLite, Python {sys.version.split()[0]}, load average {load} on {os.cpu_count()} CPUs)")
+
+
+if __name__ == "__main__":
+    main()
