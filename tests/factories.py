@@ -5,6 +5,9 @@ an Indian support sub-contractor reached by remote access (restricted, no mechan
 and a processor record for a hosting client.
 """
 
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
 from catalog.specs import CatalogSpec
 
 
@@ -62,3 +65,12 @@ def small_spec_data() -> dict:
 
 def small_spec() -> CatalogSpec:
     return CatalogSpec.model_validate(small_spec_data())
+
+
+def table_counts(catalog) -> dict[str, int]:
+    """Rows in every table: a run that fails must leave all of them as they were."""
+    with catalog.engine.connect() as connection:
+        return {
+            table.name: connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in SQLModel.metadata.sorted_tables
+        }

@@ -4,14 +4,9 @@ import pytest
 from sqlmodel import select
 
 from catalog.apply import ReferenceErrors, apply_spec
-from catalog.models import ENTITY_TABLES, DataField, Flow, IngestRun, Party, System, SystemLocation
+from catalog.models import DataField, Flow, IngestRun, Party, System, SystemLocation
 from catalog.specs import CatalogSpec, SystemSpec
-from tests.factories import small_spec, small_spec_data
-
-
-def _counts(catalog) -> dict[str, int]:
-    with catalog.session() as session:
-        return {model.__tablename__: len(session.exec(select(model)).all()) for model in (*ENTITY_TABLES, IngestRun)}
+from tests.factories import small_spec, small_spec_data, table_counts
 
 
 def test_first_run_adds_everything_and_rerun_changes_nothing(catalog):
@@ -69,13 +64,13 @@ def test_missing_entries_are_retired_not_deleted(loaded_catalog):
 
 
 def test_dangling_reference_writes_nothing(loaded_catalog):
-    before = _counts(loaded_catalog)
+    before = table_counts(loaded_catalog)
     data = small_spec_data()
     data["flows"][0]["to"] = "bakup"
     with pytest.raises(ReferenceErrors) as problem, loaded_catalog.session() as session:
         apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
     assert problem.value.problems[0].suggestion == "backup"
-    assert _counts(loaded_catalog) == before
+    assert table_counts(loaded_catalog) == before
 
 
 def test_partial_spec_from_the_form_may_reference_existing_entries(loaded_catalog):

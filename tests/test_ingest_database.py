@@ -20,7 +20,7 @@ from ingest.database import MYSQL_EXTRA_HINT, DatabaseSource, ingest_database, s
 from ingest.errors import IngestError
 from ingest.registry import run_source
 from tests.conftest import POSTGRES_URL_ENV
-from tests.test_ingest_manifest import table_counts
+from tests.factories import table_counts
 
 SAMPLE_VALUES = ["ann.lee@example.com", "AB123456C", "GB82WEST12345698765432", "4111111111111111", "07911 123456", "Dupont"]
 

@@ -13,7 +13,7 @@ from catalog.models import ActivitySystem, DataField, Dataset, Flow, ProcessingA
 from ingest.errors import IngestError, LocatedError
 from ingest.fides import ingest_fides, load_fides
 from ingest.registry import run_source
-from tests.test_ingest_manifest import table_counts
+from tests.factories import table_counts
 
 FIDES_DATA_MAP = """
 organization:

@@ -8,9 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 import yaml
-from sqlmodel import SQLModel
 
 from catalog.models import IngestRun, System
 from catalog.vocab import RunStatus
@@ -18,7 +16,7 @@ from ingest.base import IngestReport
 from ingest.errors import IngestError, LocatedError
 from ingest.manifest import ingest_manifests, load_manifests, manifest_json_schema
 from ingest.yaml_source import parse_yaml
-from tests.factories import small_spec_data
+from tests.factories import table_counts, small_spec_data
 
 
 def write(root: Path, name: str, text: str) -> Path:
@@ -66,14 +64,6 @@ LEGACY_WITH_A_TYPO = """
         name: Legacy intranet
         ownr_team: IT
 """
-
-
-def table_counts(catalog) -> dict[str, int]:
-    with catalog.engine.connect() as connection:
-        return {
-            table.name: connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in SQLModel.metadata.sorted_tables
-        }
 
 
 def rejected(catalog, path: Path) -> list[LocatedError]:

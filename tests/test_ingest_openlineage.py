@@ -8,18 +8,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import select
 
 from catalog.apply import apply_spec
 from catalog.graph import CatalogGraph, NodeKind, node_key
-from catalog.models import ENTITY_TABLES, CategorySuggestion, Conflict, DataField, Dataset, FieldLineage, Flow, IngestRun, System
+from catalog.models import CategorySuggestion, Conflict, DataField, Dataset, FieldLineage, Flow, IngestRun, System
 from catalog.specs import CatalogSpec
 from catalog.vocab import RunStatus
 from ingest.errors import IngestError, LocatedError
 from ingest.openlineage import DEFAULT_MAX_BYTES, ingest_openlineage
 from ingest.registry import SOURCE_MODULES, run_source
-from tests.factories import small_spec_data
+from tests.factories import small_spec_data, table_counts
 
 CRM, LAKE, KAFKA = "postgres://crm-db:5432", "s3://lake", "kafka://broker:9092"
 MAPPING = f"""
@@ -136,15 +135,6 @@ def with_manifests(catalog, *systems: dict):
 @pytest.fixture
 def systems(catalog):
     return with_manifests(catalog, {"id": "data-lake", "name": "Data lake", "owner_team": "Data", "hosted_in": ["dub"]})
-
-
-def table_counts(catalog) -> dict[str, int]:
-    """Rows of every catalogued table, the runs, suggestions and conflicts: a failed run changes none."""
-    with catalog.engine.connect() as connection:
-        return {
-            model.__tablename__: connection.execute(sa.select(sa.func.count()).select_from(model.__table__)).scalar_one()
-            for model in (*ENTITY_TABLES, IngestRun, CategorySuggestion, Conflict)
-        }
 
 
 def rejected(catalog, path: Path, **options) -> list[LocatedError]:

@@ -21,7 +21,7 @@ from ingest.errors import IngestError, LocatedError
 from ingest.registry import run_source
 from ingest.ropa_sheet import ingest_ropa_sheet, load_ropa_sheet
 from tests.factories import small_spec_data
-from tests.test_ingest_manifest import table_counts
+from tests.factories import table_counts
 
 MODULES = {"ropa-sheet": "ingest.ropa_sheet:RopaSheetSource"}
 

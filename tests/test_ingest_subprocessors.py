@@ -18,7 +18,7 @@ from ingest.errors import IngestError, LocatedError
 from ingest.registry import run_source
 from ingest.subprocessors import ingest_subprocessors, transfer_terms
 from catalog.vocab import TransferMechanism
-from tests.test_ingest_manifest import table_counts
+from tests.factories import table_counts
 
 MODULES = {"subprocessors": "ingest.subprocessors:SubprocessorsSource"}
 
