@@ -265,12 +265,13 @@ class _Writer:
         if self.entry:
             self.touched.add(self.entry)
 
-    def retire(self, model: type[SQLModel], scope: Callable[[SQLModel], bool] | None = None, entry_of=None) -> None:
-        """Retire current rows of this source, within ``scope``, that the run did not assert."""
+    def retire(self, model: type[SQLModel], scope: Callable[[SQLModel], bool] | None = None, entry_of=None, *, any_source: bool = False) -> None:
+        """Retire current rows of this source (of any source with ``any_source``), within
+        ``scope``, that the run did not assert."""
         seen = self.seen.get(model, set())
         now = utc_now()
         for row in list(self.rows(model).values()):
-            if row.source != self.source or row.retired_run_id is not None or id(row) in seen:
+            if (row.source != self.source and not any_source) or row.retired_run_id is not None or id(row) in seen:
                 continue
             if scope is not None and not scope(row):
                 continue
@@ -373,6 +374,15 @@ def _retire_unseen_nested(writer: _Writer) -> None:
     writer.retire(DataField, entry_of=lambda row: ("system", datasets[row.dataset_id].system_id))
 
 
+def _retire_left_out_of_listed_systems(writer: _Writer, listed: set[str]) -> None:
+    """What the spec leaves out of the systems it lists is no longer true, whoever asserted it."""
+    writer.retire(Dataset, lambda row: row.system_id in listed, entry_of=lambda row: ("system", row.system_id), any_source=True)
+    datasets = {row.id: row for row in writer.rows(Dataset).values()}
+    writer.retire(DataField, lambda row: datasets[row.dataset_id].system_id in listed,
+                  entry_of=lambda row: ("system", datasets[row.dataset_id].system_id), any_source=True)
+    writer.retire(Flow, lambda row: row.source_system_id in listed, entry_of=lambda row: ("flow", row.id), any_source=True)
+
+
 def _retire_inside_retired(writer: _Writer) -> None:
     """Everything inside a system or dataset this run retired is retired with it, whoever
     asserted it: a field cannot be current in a table that is gone."""
@@ -391,7 +401,7 @@ def _retire_inside_retired(writer: _Writer) -> None:
             writer.mark_dirty(DataField, item)
 
 
-def _existing_ids(session: Session, other_than_source: str | None = None) -> dict[str, set[str]]:
+def existing_ids(session: Session, other_than_source: str | None = None) -> dict[str, set[str]]:
     """Ids of current entries a spec may reference without declaring them: all of them for a
     partial spec (one system from the form); for a complete run, those other sources own (its own
     undeclared entries are about to be retired, so they cannot be referenced)."""
@@ -442,19 +452,26 @@ def apply_spec(
     actor: str = "",
     source_refs: dict[Loc, str] | None = None,
     complete: bool = True,
+    replace_systems: bool = False,
 ) -> ApplyResult:
     """Write ``spec`` as one run of ``source`` in the caller's transaction.
 
     ``complete`` says the spec is everything this source knows (a manifest directory): entries it
     asserted before and no longer does are retired. The registration form applies a single system
-    with ``complete=False``. Raises ReferenceErrors before writing anything when ids dangle.
+    with ``complete=False`` and ``replace_systems``: the spec is then the whole truth about the
+    systems it lists, so their datasets, fields and outgoing flows it leaves out are retired,
+    whichever source asserted them. Raises ReferenceErrors before writing anything when ids dangle.
     ``source_refs`` maps spec locations (as in pydantic error locs) to ``file:line`` strings.
     """
-    problems = check_references(spec, existing=_existing_ids(session, other_than_source=source if complete else None))
+    problems = check_references(spec, existing=existing_ids(session, other_than_source=source if complete else None))
     if problems:
         raise ReferenceErrors(problems)
     only_set = not is_manual(source)
-    before = entry_documents(session, _spec_entries(spec) if not complete else None)
+    before_keys = None if complete else _spec_entries(spec)
+    if replace_systems and before_keys is not None:
+        listed = [system.id for system in spec.systems]
+        before_keys += [("flow", ident) for ident in session.exec(select(Flow.id).where(Flow.source_system_id.in_(listed), Flow.retired_run_id.is_(None))).all()]
+    before = entry_documents(session, before_keys)
     run = IngestRun(source=source, target=target, actor=actor, started_at=utc_now(), status=RunStatus.SUCCEEDED.value)
     session.add(run)
     session.flush()
@@ -508,6 +525,8 @@ def apply_spec(
                       label=f"lineage {lineage.from_field.path} -> {lineage.to_field.path}")
     writer.entry = None
 
+    if replace_systems:
+        _retire_left_out_of_listed_systems(writer, {system.id for system in spec.systems})
     if complete:
         for kind, model in (("flow", Flow), ("activity", ProcessingActivity), ("system", System), ("party", Party), ("location", Location), ("organisation", Organisation)):
             writer.retire(model, entry_of=lambda row, kind=kind: (kind, row.id))

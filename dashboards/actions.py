@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import Integer
 from sqlmodel import Session, select
 
-from catalog.apply import ApplyResult, apply_spec, utc_now
+from catalog.apply import ApplyResult, apply_spec, existing_ids, utc_now
 from catalog.models import (
     CategorySuggestion,
     ChangeEvent,
@@ -71,14 +71,6 @@ class RegistrationResult:
 
 
 # --- validation: the same checks as a manifest -------------------------------------------------
-
-def existing_ids(session: Session) -> dict[str, set[str]]:
-    """Ids of the current entries, by CatalogSpec section, for references from a partial spec."""
-    def ids(model) -> set[str]:
-        return set(session.exec(select(model.id).where(model.retired_run_id.is_(None))).all())
-
-    return {"locations": ids(Location), "systems": ids(System), "parties": ids(Party), "activities": ids(ProcessingActivity)}
-
 
 def validate_registration(spec_data: dict[str, Any], existing: dict[str, set[str]] | None = None) -> tuple[CatalogSpec | None, list[FormProblem]]:
     """Validate a ``{systems: [one], flows: [...]}`` document exactly as a manifest is validated.
@@ -162,58 +154,10 @@ def register_system(user: User, spec_data: dict[str, Any], *, catalog: Catalog) 
         if problems or spec is None:
             return RegistrationResult(problems=problems)
         created = check_may_register(user, spec, session)
-        applied: ApplyResult = apply_spec(session, spec, source=SOURCE, target="registration form", actor=user.email, complete=False)
-        changes = list(applied.changes)
-        if not created:
-            changes += retire_left_out(session, spec, applied, user.email)
-        return RegistrationResult(spec=spec, created=created, run_id=applied.run.id, changes=changes)
-
-
-def retire_left_out(session: Session, spec: CatalogSpec, applied: ApplyResult, actor: str) -> list[str]:
-    """Retire the datasets, fields and outgoing flows of the edited system that the form left out.
-
-    The form shows the whole system, so what was removed from it is no longer true, whichever
-    source asserted it (``apply_spec`` with ``complete=False`` retires only its own source's rows).
-    Retired by the same run; the history gets the system's final document and the retired flows.
-    """
-    system = spec.systems[0]
-    run, now = applied.run, utc_now()
-    wanted = {dataset.name: {item.name for item in dataset.fields} for dataset in system.datasets}
-    flow_ids = {flow.id for flow in spec.flows}
-    flows = [f for f in session.exec(select(Flow).where(Flow.source_system_id == system.id, Flow.retired_run_id.is_(None))).all() if f.id not in flow_ids]
-    before = entry_documents(session, [("system", system.id), *(("flow", f.id) for f in flows)])
-    changes: list[str] = []
-
-    def retire(row, label: str) -> None:
-        row.retired_run_id, row.retired_at = run.id, now
-        changes.append(f"retired {label}")
-
-    for dataset in session.exec(select(Dataset).where(Dataset.system_id == system.id, Dataset.retired_run_id.is_(None))).all():
-        keep = wanted.get(dataset.name)
-        for item in session.exec(select(DataField).where(DataField.dataset_id == dataset.id, DataField.retired_run_id.is_(None))).all():
-            if keep is None or item.name not in keep:
-                retire(item, f"data_field {system.id}.{dataset.name}.{item.name}")
-        if keep is None:
-            retire(dataset, f"dataset {system.id}.{dataset.name}")
-    for flow in flows:
-        retire(flow, f"flow {flow.id}")
-        session.add(ChangeEvent(at=now, run_id=run.id, actor=actor, source=SOURCE, entry_kind="flow", entry_id=flow.id,
-                                action="retired", before=before.get(("flow", flow.id)), after=None))
-    if not changes:
-        return changes
-    session.flush()
-    after = entry_documents(session, [("system", system.id)]).get(("system", system.id))
-    event = session.exec(select(ChangeEvent).where(
-        ChangeEvent.run_id == run.id, ChangeEvent.entry_kind == "system", ChangeEvent.entry_id == system.id,
-    )).first()
-    if event is not None:  # this run's own event, not yet committed: it ends with the final document
-        event.after = after
-    elif after != before.get(("system", system.id)):
-        session.add(ChangeEvent(at=now, run_id=run.id, actor=actor, source=SOURCE, entry_kind="system", entry_id=system.id,
-                                action="updated", before=before.get(("system", system.id)), after=after))
-    run.retired += len(changes)
-    session.flush()
-    return changes
+        applied: ApplyResult = apply_spec(
+            session, spec, source=SOURCE, target="registration form", actor=user.email, complete=False, replace_systems=True,
+        )
+        return RegistrationResult(spec=spec, created=created, run_id=applied.run.id, changes=list(applied.changes))
 
 
 def registration_document(catalog: Catalog, system_id: str) -> dict[str, Any] | None:
