@@ -127,8 +127,8 @@ class _Deriver:
 
     def onward(self, edge: FlowEdge, parent: str, via: tuple[str, ...]) -> None:
         """Follow the sub-processor chain below a receiving party, one level at a time."""
-        parent_id = self.graph.node(parent)["id"]
-        children = [k for k in self.graph.nodes_of(NodeKind.PARTY) if self.graph.node(k).get("parent_id") == parent_id]
+        engagement = self.graph.engagement
+        children = sorted(engagement.successors(parent)) if parent in engagement else []
         for child in children:
             if child in via:
                 continue  # a cycle in the chain: stop rather than loop

@@ -152,3 +152,107 @@ def test_systems_hosted_twice_or_nowhere(catalog):
     assert clusters["system__multi"] == ["cluster_country_IE", "cluster_location_dub"]  # first location by id
     assert 'label="Mirror\\nalso hosted in:\\nLondon DC (GB)"' in source
     assert clusters["system__nowhere"] == ["cluster_country_GB"]  # the organisation's country, no site
+
+
+# ---- filters by subject, system and role; budget, aggregation, drill-down and focus ----------------------
+
+
+def drawn_edges(source: str) -> list[str]:
+    """Edge statements of the catalogue (the legend's are left out)."""
+    return [line.strip() for line in source.splitlines() if " -> " in line and "legend_" not in line]
+
+
+def test_filter_by_data_subject_system_and_role(loaded_catalog):
+    graph, transfers = load(loaded_catalog)
+    subjects = {"client-management": ("customer",), "hosting-service": ()}
+    customers = build_flow_map(graph, transfers, subject="customer", activity_subjects=subjects).source
+    edge_line(customers, "system__crm", "system__backup")
+    # crm-metrics serves no activity, but CRM serves client management, whose subjects are customers
+    edge_line(customers, "system__crm", "party__metrics")
+    assert "system__hosting" not in customers
+    employees = build_flow_map(graph, transfers, subject="employee", activity_subjects=subjects)
+    assert drawn_edges(employees.source) == [] and employees.info.edges_total == 0
+
+    backup = build_flow_map(graph, transfers, system="backup").source  # an id or a node key
+    assert drawn_edges(backup) == [edge_line(backup, "system__crm", "system__backup")]
+    assert build_flow_map(graph, transfers, system="system:backup").source == backup
+
+    sub = build_flow_map(graph, transfers, role="party:sub_processor").source
+    assert {line.split(" [")[0] for line in drawn_edges(sub)} == {'system__crm -> "party__helpdesk-in"', 'party__cloudco -> "party__helpdesk-in"'}
+    processors = build_flow_map(graph, transfers, role="processor").source  # any kind
+    assert "party__metrics" in processors and "party__cloudco" in processors and '"party__helpdesk-in" [' in processors
+
+
+def test_small_catalogue_is_drawn_in_detail_within_budget(loaded_catalog):
+    graph, transfers = load(loaded_catalog)
+    result = build_flow_map(graph, transfers)
+    assert not result.info.aggregated and result.info.level == "detail"
+    assert result.info.edges_drawn == len(drawn_edges(result.source)) == result.info.edges_total == 5  # 4 flows + 1 onward
+    digraph, info = result  # unpacks as (digraph, info)
+    assert digraph.source == result.source and info is result.info
+
+
+def test_over_budget_groups_by_data_centre_then_country(loaded_catalog):
+    graph, transfers = load(loaded_catalog)
+    by_site = build_flow_map(graph, transfers, budget=4)
+    assert by_site.info.aggregated and by_site.info.level == "location"
+    assert by_site.info.edges_drawn <= 4
+    assert "group__GB__lon" in by_site.source and "group__US__~parties" in by_site.source
+    assert "budget of 4 edges" in by_site.info.message and "Choose a country" in by_site.info.message
+    merged = edge_line(by_site.source, "group__GB__lon", '"group__US__~parties"')
+    assert "label=\"2 flows" in merged and f"color={FlowStatus.GAP.colour}" in merged  # metrics' EU gap is the worst
+
+    by_country = build_flow_map(graph, transfers, budget=3)
+    assert by_country.info.level == "country" and by_country.info.edges_drawn <= 3
+    assert "group__GB -> group__US" in by_country.source
+    assert 'label="United Kingdom (GB)\\n2 systems, 1 party"' in by_country.source  # CRM, hosting and client A
+
+    tiny = build_flow_map(graph, transfers, budget=1)
+    assert tiny.info.edges_drawn == len(drawn_edges(tiny.source)) == 1
+    assert tiny.info.edges_left_out >= 1 and "left out" in tiny.info.message
+    assert f"color={FlowStatus.GAP.colour}" in drawn_edges(tiny.source)[0]  # the most severe edge is kept
+
+
+def test_drill_into_a_country_draws_its_systems_and_groups_the_rest(loaded_catalog):
+    graph, transfers = load(loaded_catalog)
+    gb = build_flow_map(graph, transfers, budget=4, drill_country="United Kingdom")
+    assert gb.info.drill_country == "GB" and gb.info.level == "detail"
+    assert gb.info.edges_drawn <= 4
+    for key in ("system__crm", "system__hosting", '"party__client-a"'):
+        assert f"{key} [" in gb.source
+    assert "system__crm -> group__US" in gb.source  # both US processors merged into one edge
+    assert "group__IE" in gb.source and "party__cloudco" not in gb.source
+    assert set(gb.info.countries) >= {"GB", "US", "IE", "IN"}
+
+
+def test_focus_draws_a_neighbourhood_to_a_depth(loaded_catalog):
+    graph, transfers = load(loaded_catalog)
+    backup = build_flow_map(graph, transfers, focus="backup", depth=1)
+    assert backup.info.focus == "system:backup"
+    assert [line.split(" [")[0] for line in drawn_edges(backup.source)] == ["system__crm -> system__backup"]
+    assert "penwidth=2" in next(line for line in backup.source.splitlines() if line.strip().startswith("system__backup ["))
+    one_hop = build_flow_map(graph, transfers, focus="cloudco", depth=1).source
+    assert "system__crm -> party__cloudco" in one_hop and "system__backup" not in one_hop
+    two_hops = build_flow_map(graph, transfers, focus="cloudco", depth=2).source
+    assert "system__crm -> party__cloudco" in two_hops and "system__crm -> system__backup" not in two_hops  # ancestors only
+    everything = build_flow_map(graph, transfers, focus="crm", depth=None)
+    assert everything.info.edges_total == 5  # its four flows and the onward step between two of its recipients
+    with pytest.raises(KeyError):
+        build_flow_map(graph, transfers, focus="no-such-system")
+
+
+def test_synthetic_catalogue_never_sends_more_than_the_budget(sqlite_catalog):
+    from catalog.synth import synth_spec
+
+    with sqlite_catalog.session() as session:
+        apply_spec(session, synth_spec(120, 1), source="manifest", target="synth")
+    graph, transfers = load(sqlite_catalog)
+    assert not build_flow_map(graph, transfers, budget=300).info.aggregated  # about 240 edges
+    for budget in (100, 50, 10):
+        result = build_flow_map(graph, transfers, budget=budget)
+        assert result.info.edges_drawn == len(drawn_edges(result.source)) <= budget
+        assert result.info.aggregated
+    unlimited = build_flow_map(graph, transfers, budget=None)
+    assert not unlimited.info.aggregated and unlimited.info.edges_drawn == unlimited.info.edges_total
+    gb = build_flow_map(graph, transfers, budget=50, drill_country="GB")
+    assert gb.info.edges_drawn <= 50 and gb.info.drill_country == "GB"

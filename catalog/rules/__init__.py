@@ -2,6 +2,8 @@
 the exact entry, the article and the fix. Importing the package registers every rule."""
 
 from catalog.rules import checks as _checks  # noqa: F401  (registers the rules)
+from catalog.rules import notice as _notice  # noqa: F401  (registers the privacy-notice rules)
+from catalog.rules import staleness as _staleness  # noqa: F401  (registers ROPA-SRC-001)
 from catalog.rules.context import CatalogFacts
 from catalog.rules.engine import run_rules
 from catalog.rules.model import RULES, Finding, Issue, Rule, Severity, rule

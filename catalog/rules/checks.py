@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from catalog.graph import EdgeKind, NodeKind, node_key
+from catalog.graph import NodeKind, node_key
 from catalog.jurisdictions import Regime
 from catalog.models import ProcessingActivity
 from catalog.rules.context import (
@@ -309,10 +309,8 @@ def dpia_criteria(facts: CatalogFacts, activity: ProcessingActivity) -> list[str
         criteria.append("systematic monitoring or profiling")
     system_keys = {node_key(NodeKind.SYSTEM, s) for s in facts.activity_systems.get(activity.id, ())}
     fields = {key for system in system_keys for key in facts.graph.contained(system)}
-    for _, target, data in facts.graph.graph.edges(data=True):
-        if data["kind"] == EdgeKind.FLOWS_TO and target in fields and MATCHING_TRANSFORMATION.search(data.get("transformation") or ""):
-            criteria.append("matching or combining datasets")
-            break
+    if any(MATCHING_TRANSFORMATION.search(t) for key in fields & facts.lineage_targets.keys() for t in facts.lineage_targets[key]):
+        criteria.append("matching or combining datasets")
     if any(Taxonomy.covers(use, p) for use in INNOVATIVE_USES for p in purposes):
         criteria.append("innovative technology")
     return criteria

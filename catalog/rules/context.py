@@ -13,7 +13,7 @@ from functools import cached_property
 
 from sqlmodel import Session, select
 
-from catalog.graph import CatalogGraph, NodeKind, node_key
+from catalog.graph import CatalogGraph, EdgeKind, NodeKind, node_key
 from catalog.jurisdictions import Jurisdictions, load_jurisdictions
 from catalog.models import (
     ActivityRecipient,
@@ -128,8 +128,25 @@ class CatalogFacts:
     def dataset_fields(self, dataset_id: int) -> list[DataField]:
         return list(self._fields_by_dataset.get(dataset_id, ()))
 
+    @cached_property
+    def _flows_by_activity(self) -> dict[str, list[Flow]]:
+        grouped: dict[str, list[Flow]] = defaultdict(list)
+        for flow in self.flows.values():
+            if flow.activity_id:
+                grouped[flow.activity_id].append(flow)
+        return grouped
+
     def activity_flows(self, activity_id: str) -> list[Flow]:
-        return [flow for flow in self.flows.values() if flow.activity_id == activity_id]
+        return list(self._flows_by_activity.get(activity_id, ()))
+
+    @cached_property
+    def lineage_targets(self) -> dict[str, tuple[str, ...]]:
+        """Each field key that field lineage writes, with the transformations that write it (read once)."""
+        targets: dict[str, list[str]] = defaultdict(list)
+        for _, target, data in self.graph.graph.edges(data=True):
+            if data["kind"] == EdgeKind.FLOWS_TO and "flow_id" not in data:
+                targets[target].append(data.get("transformation") or "")
+        return {key: tuple(values) for key, values in targets.items()}
 
     @cached_property
     def _system_categories(self) -> dict[str, frozenset[str]]:

@@ -1,0 +1,126 @@
+"""Server time to the first full render of each dashboard page on a large synthetic catalogue.
+
+Applies ``catalog.synth.synth_spec(N, 5)`` (10,000 systems by default) into a SQLite file, then
+runs the app headless with Streamlit's AppTest and times each page: first the cold run (the
+snapshot of the catalogue is read and cached, as for the first visitor after a change), then every
+page with the snapshot cached (what each later visitor waits for on the server). The goal is under
+2 s per page. For the data-flow map it also reports how many edges the browser is sent, which must
+never exceed the map's drawing budget.
+
+    .venv/bin/python benchmarks/bench_dashboard.py                 # 10,000 systems
+    .venv/bin/python benchmarks/bench_dashboard.py --systems 1000  # quicker
+    .venv/bin/python benchmarks/bench_dashboard.py --database /tmp/synth.db   # reuse a loaded file
+
+Prints a table as it goes; exits 1 if the map ever sends more edges than its budget (times are only
+reported). A page slower than ``--timeout`` ends the measurements (its script thread cannot be stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from catalog.apply import apply_spec
+from catalog.flowmap import DEFAULT_BUDGET
+from catalog.store import DATABASE_URL_ENV, init_catalog, open_catalog
+from catalog.synth import synth_spec
+
+APP = ROOT / "dashboards" / "app.py"
+GOAL_SECONDS = 2.0
+
+
+def load(path: Path, systems: int, fields: int) -> float:
+    """Apply the synthetic catalogue into a new SQLite file; seconds taken."""
+    started = time.perf_counter()
+    spec = synth_spec(systems, fields)
+    catalog = init_catalog(f"sqlite:///{path}")
+    try:
+        with catalog.session() as session:
+            apply_spec(session, spec, source="manifest", target=f"synth:{systems}x{fields}")
+    finally:
+        catalog.dispose()
+    return time.perf_counter() - started
+
+
+def pages() -> list[str]:
+    """Every page script the app may register, in navigation order where known."""
+    # The activities page waits for the Article 30 record (catalog.record), the slowest to derive: last.
+    order = ["overview", "flow_map", "transfers", "lineage", "findings", "register", "review", "history", "activities"]
+    present = {path.stem for path in (ROOT / "dashboards" / "views").glob("*.py") if path.stem != "__init__"}
+    return [name for name in order if name in present] + sorted(present - set(order))
+
+
+def map_edges(app) -> int | None:
+    charts = app.get("graphviz_chart")
+    if not charts:
+        return None
+    spec = charts[0].proto.spec
+    return sum(1 for line in spec.splitlines() if " -> " in line and "legend_" not in line)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--systems", type=int, default=10_000, help="synthetic systems (default 10,000)")
+    parser.add_argument("--fields", type=int, default=5, help="fields per system (default 5)")
+    parser.add_argument("--database", type=Path, help="a SQLite file: loaded if missing, reused if present")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds a page may take before measuring stops (default 900)")
+    args = parser.parse_args()
+
+    from streamlit.testing.v1 import AppTest
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    path = args.database or workdir / "synth.db"
+    if path.exists():
+        print(f"catalogue: reusing {path}")
+    else:
+        seconds = load(path, args.systems, args.fields)
+        print(f"catalogue: {args.systems} systems x {args.fields} fields applied into {path} in {seconds:.1f} s")
+    url = f"sqlite:///{path}"
+    open_catalog(url).dispose()  # fails early when the file is not a current catalogue
+    os.environ[DATABASE_URL_ENV] = url
+    os.environ.setdefault("ROPA_LOCAL_ROLE", "dpo")
+
+    started = time.perf_counter()
+    app = AppTest.from_file(str(APP), default_timeout=max(args.timeout, 900)).run()
+    cold = time.perf_counter() - started
+    if app.exception:
+        print("the app failed:", [e.value for e in app.exception], flush=True)
+        return 2
+    print(f"cold start (imports, snapshot of the catalogue, overview): {cold:.2f} s", flush=True)
+
+    print()
+    print(f"{'page':<12} {'first render':>13} {'rerun':>8}  {'goal':<6} {'map edges sent':>15}  problems", flush=True)
+    over_budget = False
+    for name in pages():
+        first = time.perf_counter()
+        try:
+            app.switch_page(f"views/{name}.py").run(timeout=args.timeout)
+        except RuntimeError as exc:  # AppTest's timeout: the page's script thread cannot be stopped
+            print(f"{name:<12} {f'> {args.timeout:.0f} s':>13}  TIMEOUT ({exc}); measuring stops here", flush=True)
+            break
+        first = time.perf_counter() - first
+        again = time.perf_counter()
+        app.run(timeout=args.timeout)
+        again = time.perf_counter() - again
+        problems = [e.value for e in app.exception] + [e.value for e in app.error]
+        edges = map_edges(app) if name == "flow_map" else None
+        if edges is not None and edges > DEFAULT_BUDGET:
+            over_budget = True
+        verdict = "ok" if first < GOAL_SECONDS else "SLOW"
+        sent = "" if edges is None else f"{edges} / {DEFAULT_BUDGET}"
+        print(f"{name:<12} {first:>11.2f} s {again:>6.2f} s  {verdict:<6} {sent:>15}  {'; '.join(str(p)[:80] for p in problems)}", flush=True)
+    if over_budget:
+        print(f"\nFAIL: the map sent more than its budget of {DEFAULT_BUDGET} edges")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
