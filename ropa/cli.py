@@ -14,8 +14,10 @@ from typing import Annotated
 
 import functools
 import inspect
+from contextlib import nullcontext
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ropa import analysis_commands, export_commands
@@ -59,13 +61,13 @@ def print_report(report) -> None:
     console.print(report.summary(), highlight=False, markup=False)
 
 
-def run_ingest(catalog: Catalog, source: str, options: dict):
+def run_ingest(catalog: Catalog, source: str, options: dict, *, show_status: bool = True):
     """Run one source, printing its report; located errors and exit 1 on bad input."""
     from ingest.errors import IngestError
     from ingest.registry import run_source
 
     try:
-        with console.status(f"Ingesting from {source}"):
+        with console.status(f"Ingesting from {source}") if show_status else nullcontext():
             report = run_source(source, catalog, options, actor=_actor())
     except IngestError as problem:
         for error in problem.errors:
@@ -93,10 +95,16 @@ def ingest_jobs(
         jobs = load_job_file(job)
     except JobFileError as problem:
         raise fail(str(problem)) from None
-    with opened(database) as catalog:
+    with opened(database) as catalog, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("jobs", total=len(jobs))
         for number, (source, options) in enumerate(jobs, start=1):
-            console.print(f"[{number}/{len(jobs)}] {source}", highlight=False)
-            run_ingest(catalog, source, options)
+            progress.update(task, description=f"job {number}: {source}")
+            console.print(f"[{number}/{len(jobs)}] {source}", highlight=False, markup=False)
+            run_ingest(catalog, source, options, show_status=False)
+            progress.advance(task)
 
 
 def _typer_parameters(entry) -> list[inspect.Parameter]:
