@@ -14,6 +14,9 @@ lineage step with ``masking``, or a pseudonymised target field).
 
 from __future__ import annotations
 
+import functools
+import weakref
+
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -231,6 +234,22 @@ def _collapsed_lineage(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:
     return lifted
 
 
+def _per_graph(build):
+    """Cache a derived structure per CatalogGraph (and argument): a graph is never mutated after
+    loading, and rebuilding views and name indexes on every query made each one scan the catalogue."""
+    cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @functools.wraps(build)
+    def cached(graph: CatalogGraph, *args):
+        per_graph = cache.setdefault(graph, {})
+        if args not in per_graph:
+            per_graph[args] = build(graph, *args)
+        return per_graph[args]
+
+    return cached
+
+
+@_per_graph
 def lineage_view(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:
     """The graph a query on a node of this kind runs on (node attributes are the catalogue's)."""
     if kind == NodeKind.FIELD:
@@ -259,6 +278,7 @@ def lineage_view(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:
 # ---- resolving what the user typed ---------------------------------------------------------------
 
 
+@_per_graph
 def _names(graph: CatalogGraph) -> dict[str, list[str]]:
     """Every way a node can be named (key, id, dataset path, field path) -> node keys."""
     names: dict[str, list[str]] = {}

@@ -8,7 +8,7 @@ the systems it describes, and a gap in the record is a gap in the catalogue, fix
 The controller record follows the UK ICO documentation template column for column (30 columns,
 A to AD, in seven sections); the processor record follows Article 30(2). Annex tables (transfers,
 systems, data inventory, recipients, retention schedule, security measures, taxonomy) come with
-them, with the catalogue revision (latest ingest run) and a hash of the content. Output formats
+them, with the catalogue revision (the latest change event) and a hash of the content. Output formats
 (the workbook, CSV, the dashboard) read the :class:`Record` and never query the store themselves.
 """
 
@@ -31,6 +31,7 @@ from catalog.jurisdictions import Jurisdictions, Regime, load_jurisdictions
 from catalog.models import (
     ActivityRecipient,
     ActivitySystem,
+    ChangeEvent,
     DataField,
     Dataset,
     IngestRun,
@@ -514,13 +515,14 @@ class TaxonomyRow:
 
 @dataclass(frozen=True)
 class CatalogueRevision:
-    """The latest ingest run: every change to the catalogue is a run, so this names its state."""
+    """The latest change event: every change to the catalogue appends one to the history, so its
+    number names the state of the catalogue (``ropa export ropa --as-of REVISION`` rebuilds it)."""
 
-    run_id: int
+    revision: int
     at: datetime | None
 
     def text(self) -> str:
-        return f"run {self.run_id}" + (f" ({_timestamp(self.at)})" if self.at else "")
+        return f"revision {self.revision}" + (f" ({_timestamp(self.at)})" if self.at else "")
 
 
 @dataclass(frozen=True)
@@ -705,7 +707,7 @@ class _RecordBuilder:
     """Reads the current catalogue once, then derives every row from it."""
 
     def __init__(self, session: Session, taxonomy: Taxonomy, jurisdictions: Jurisdictions):
-        self.taxonomy, self.jurisdictions = taxonomy, jurisdictions
+        self.session, self.taxonomy, self.jurisdictions = session, taxonomy, jurisdictions
         self.graph = CatalogGraph.load(session)
         self.organisation = self.graph.organisation
         self.regimes = tuple(self.graph.regimes)
@@ -1145,10 +1147,8 @@ class _RecordBuilder:
         return rows
 
     def revision(self) -> CatalogueRevision | None:
-        if not self.runs:
-            return None
-        run = self.runs[max(self.runs)]
-        return CatalogueRevision(run.id, run.finished_at or run.started_at)
+        event = self.session.exec(select(ChangeEvent).order_by(ChangeEvent.id.desc()).limit(1)).first()
+        return CatalogueRevision(event.id, event.at) if event is not None else None
 
     def activity_dates(self) -> list[ActivityDates]:
         dates = []
@@ -1170,7 +1170,7 @@ class _RecordBuilder:
             country=organisation.country,
         )
 
-    def build(self, generated_at: datetime | None) -> Record:
+    def build(self, generated_at: datetime | None, revision: CatalogueRevision | None = None) -> Record:
         controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
         return Record(
             organisation=self.organisation_contacts(),
@@ -1185,7 +1185,7 @@ class _RecordBuilder:
             retention_rows=tuple(self.retention_rows(controller_activities)),
             security_rows=tuple(self.security_rows()),
             taxonomy_rows=tuple(self.taxonomy_rows()),
-            revision=self.revision(),
+            revision=revision or self.revision(),
             activity_dates=tuple(self.activity_dates()),
         )
 
@@ -1196,11 +1196,13 @@ def build_record(
     generated_at: datetime | None = None,
     taxonomy: Taxonomy | None = None,
     jurisdictions: Jurisdictions | None = None,
+    revision: CatalogueRevision | None = None,
 ) -> Record:
     """Derive the Article 30 record from the current (non-retired) catalogue entries.
 
     ``generated_at`` is carried to outputs (e.g. workbook properties); leave it None for
-    byte-stable output from the same catalogue.
+    byte-stable output from the same catalogue. ``revision`` overrides the catalogue revision
+    read from the history (a record rebuilt from an earlier state names the revision it shows).
     """
     builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions())
-    return builder.build(generated_at)
+    return builder.build(generated_at, revision)

@@ -117,17 +117,27 @@ def dsar_command(
     subject: Annotated[str, typer.Option("--subject", "-s", help="Data subject key, e.g. customer, employee.")],
     category: Annotated[str | None, typer.Option("--category", "-c", help="Data category key; covers the keys below it.")] = None,
     output_format: Annotated[DsarFormat, typer.Option("--format", "-f", help="table or json.")] = DsarFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the map as an Excel workbook (.xlsx) instead of printing it.", show_default=False)] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Map where a data subject's data is held, copied and disclosed, for an access or erasure request."""
     from catalog.dsar import dsar_map
     from catalog.taxonomy import UnknownTaxonomyKey
 
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the workbook must be an .xlsx file")
     with session_on(database) as session:
         try:
             result = dsar_map(session, subject=subject, category=category)
         except UnknownTaxonomyKey as problem:
             raise fail(str(problem)) from None
+    if out is not None:
+        from exports.dsar_workbook import write_dsar_workbook
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_dsar_workbook(result, out)
+        console.print(f"Wrote {out}")
+        return None
     if output_format == DsarFormat.JSON:
         return write(result.as_json())
     table = Table("where", "how", "categories", "countries", "retention", "via", title=f"Data about {subject}" + (f" ({category})" if category else ""))

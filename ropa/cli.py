@@ -20,7 +20,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ropa import analysis_commands, export_commands
+from ropa import analysis_commands, export_commands, revision_commands
 from catalog.store import DATABASE_URL_ENV, Catalog, init_catalog
 from ropa.console import DatabaseOption, console, errors, fail, opened
 
@@ -31,6 +31,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(export_app, name="export")
 analysis_commands.register(app)
 export_commands.register(export_app)
+revision_commands.register(app, export_app)
 
 def _actor() -> str:
     return os.environ.get("ROPA_ACTOR") or os.environ.get("USER") or "cli"
@@ -177,9 +178,10 @@ def write_record_workbook(catalog: Catalog, out: Path, template: str = "ico") ->
 def export_ropa(
     out: Annotated[Path, typer.Option("--out", "-o", help="Workbook to write (.xlsx).")] = Path("out/ropa.xlsx"),
     template: Annotated[str, typer.Option("--template", help="Layout: ico (UK ICO template) or cnil (CNIL register).")] = "ico",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The record as it stood then: a revision number, a date (YYYY-MM-DD, end of day UTC) or an ISO date-time.", show_default=False)] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Write the Article 30 record as an Excel workbook."""
+    """Write the Article 30 record as an Excel workbook (now, or as it stood at an earlier revision)."""
     from exports.workbook import TEMPLATES
 
     if out.suffix.lower() != ".xlsx":
@@ -187,7 +189,16 @@ def export_ropa(
     if template not in TEMPLATES:
         raise fail(f"--template {template}: use one of {', '.join(TEMPLATES)}")
     with opened(database) as catalog:
-        write_record_workbook(catalog, out, template)
+        if as_of is None:
+            write_record_workbook(catalog, out, template)
+        else:
+            from catalog.history import UnknownMoment
+            from catalog.revisions import ReplayError
+
+            try:
+                revision_commands.write_record_workbook_as_of(catalog, out, template, as_of)
+            except (UnknownMoment, ReplayError) as problem:
+                raise fail(str(problem)) from None
     console.print(f"Wrote {out}")
 
 

@@ -353,14 +353,22 @@ def test_content_hash_follows_content_not_generation_time(loaded_catalog):
     assert dict(record.cover())["Content SHA-256"] == record.content_sha256
 
 
-def test_revision_is_the_latest_ingest_run(loaded_catalog):
+def test_revision_is_the_latest_change_event(loaded_catalog):
+    from sqlmodel import func, select
+
+    from catalog.models import ChangeEvent
+
     first = _record(loaded_catalog).revision
+    with loaded_catalog.session() as session:
+        assert first.revision == session.exec(select(func.max(ChangeEvent.id))).one()
     data = small_spec_data()
     data["systems"][0]["owner_team"] = "Revenue"
     _apply(loaded_catalog, data)
     second = _record(loaded_catalog).revision
-    assert second.run_id == first.run_id + 1 and second.at >= first.at
-    assert second.text().startswith(f"run {second.run_id} (20")
+    assert second.revision == first.revision + 1 and second.at >= first.at
+    assert second.text().startswith(f"revision {second.revision} (20")
+    _apply(loaded_catalog, data)  # a run that changes nothing makes no new revision
+    assert _record(loaded_catalog).revision == second
 
 
 def test_annexes_of_the_rich_catalogue(rich_catalog):

@@ -209,7 +209,7 @@ def test_cover_names_the_record_and_its_catalogue_state(loaded_catalog, tmp_path
     assert values["Data Protection Officer"] == "Dee Pio, dpo@acme.example"
     assert values["Regimes covered"] == "UK GDPR, EU GDPR"
     assert values["Generated at"] == "2026-11-25T09:30:00Z"
-    assert values["Catalogue revision"].startswith(f"run {record.revision.run_id} (")
+    assert values["Catalogue revision"].startswith(f"revision {record.revision.revision} (")
     assert values["Content SHA-256"] == record.content_sha256 and re.fullmatch(r"[0-9a-f]{64}", record.content_sha256)
     legend = next(row for row in workbook[COVER_SHEET].iter_rows() if row[0].value == "Key")
     fill = legend[1].fill.fgColor.rgb[-6:]
@@ -276,7 +276,7 @@ def test_every_sheet_prints_landscape_one_page_wide_with_titles_and_footer(workb
         assert ws.page_setup.orientation == "landscape", ws.title
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
         assert ws.oddFooter.left.text == "Page &P of &N"
-        assert ws.oddFooter.right.text.startswith("Catalogue revision: run 1 (")
+        assert re.match(r"Catalogue revision: revision \d+ \(", ws.oddFooter.right.text)
     assert workbook[CONTROLLER_SHEET].print_title_rows == "$8:$9"
     assert workbook[TRANSFERS_SHEET].print_title_rows == "$1:$1"
 
