@@ -31,6 +31,7 @@ from catalog.models import (
     System,
     SystemLocation,
 )
+from catalog.snapshot import current_rows
 
 
 class NodeKind(StrEnum):
@@ -148,7 +149,7 @@ class CatalogGraph:
             )
         system_ids = {s.id for s in systems}
         datasets = {}
-        for dataset in session.exec(_current(Dataset)).all():
+        for dataset in current_rows(session, Dataset):
             if dataset.system_id not in system_ids:
                 continue
             datasets[dataset.id] = dataset
@@ -156,7 +157,7 @@ class CatalogGraph:
             graph.add_node(key, kind=NodeKind.DATASET, id=dataset.id, label=dataset.name, system_id=dataset.system_id,
                            name=dataset.name, countries=graph.nodes[node_key(NodeKind.SYSTEM, dataset.system_id)]["countries"])
             graph.add_edge(node_key(NodeKind.SYSTEM, dataset.system_id), key, kind=EdgeKind.CONTAINS)
-        for item in session.exec(_current(DataField)).all():
+        for item in current_rows(session, DataField):
             dataset = datasets.get(item.dataset_id)
             if dataset is None:
                 continue

@@ -26,6 +26,7 @@ from catalog.models import (
     ProcessingActivity,
     System,
 )
+from catalog.snapshot import current_rows
 from catalog.taxonomy import Taxonomy, load_taxonomy
 from catalog.transfers import Transfer, derive_transfers
 
@@ -74,8 +75,8 @@ class CatalogFacts:
         systems = {row.id: row for row in sorted(_current(session, System), key=lambda row: row.id)}
         parties = {row.id: row for row in sorted(_current(session, Party), key=lambda row: row.id)}
         activities = {row.id: row for row in sorted(_current(session, ProcessingActivity), key=lambda row: row.id)}
-        datasets = {row.id: row for row in sorted(_current(session, Dataset), key=lambda row: (row.system_id, row.name)) if row.system_id in systems}
-        fields = {row.id: row for row in sorted(_current(session, DataField), key=lambda row: (row.dataset_id, row.name)) if row.dataset_id in datasets}
+        datasets = {row.id: row for row in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)) if row.system_id in systems}
+        fields = {row.id: row for row in sorted(current_rows(session, DataField), key=lambda row: (row.dataset_id, row.name)) if row.dataset_id in datasets}
         in_graph = {edge.flow_id for edge in graph.flows()}
         flows = {row.id: row for row in sorted(_current(session, Flow), key=lambda row: row.id) if row.id in in_graph}
         activity_systems: dict[str, list[str]] = defaultdict(list)
