@@ -138,7 +138,9 @@ class _Mapper:
 
     def __init__(self, facts: CatalogFacts, subject: str, category: str | None):
         self.facts, self.graph, self.subject, self.category = facts, facts.graph, subject, category
-        self.activities = [a for a in facts.activities.values() if any(Taxonomy.covers(subject, s) for s in a.data_subjects or ())]
+        about_subject = [a for a in facts.activities.values() if any(Taxonomy.covers(subject, s) for s in a.data_subjects or ())]
+        # with a category, only the activities that process it (declared, on their systems or flows)
+        self.activities = [a for a in about_subject if not category or any(self.wanted(k) for k in facts.activity_categories(a.id))]
 
     def wanted(self, key: str) -> bool:
         return Taxonomy.covers(self.category, key) if self.category else Taxonomy.covers("user", key)

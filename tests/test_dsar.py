@@ -102,3 +102,20 @@ def test_unknown_keys_suggest(session):
     assert problem.value.suggestion == "customer"
     with pytest.raises(UnknownTaxonomyKey):
         dsar_map(session, subject="customer", category="user.contact.emial")
+
+
+def test_rights_with_a_category_name_only_the_activities_processing_it(catalog):
+    data = small_spec_data()
+    data["activities"].append({
+        "id": "newsletter", "name": "Newsletter", "purposes": ["marketing.communications.email"], "data_subjects": ["customer"],
+        "lawful_basis": "consent", "systems": ["backup"],  # the backup holds email and name, no bank details
+    })
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
+    with catalog.session() as session:
+        everything = dsar_map(session, "customer")
+        bank = dsar_map(session, "customer", "user.financial.bank_account")
+    assert set(everything.activities) == {"client-management", "newsletter"}
+    assert bank.activities == ("client-management",)
+    erasure = next(r for r in bank.rights if r.name == "Erasure")
+    assert erasure.activities == ("client-management",)
