@@ -40,6 +40,7 @@ from catalog.models import (
     ProcessingActivity,
     System,
 )
+from catalog.snapshot import current_rows
 from catalog.taxonomy import Taxonomy, TaxonomyKind, load_taxonomy
 from catalog.transfers import Transfer, derive_transfers
 from catalog.vocab import (
@@ -706,9 +707,10 @@ def _current(model):
 class _RecordBuilder:
     """Reads the current catalogue once, then derives every row from it."""
 
-    def __init__(self, session: Session, taxonomy: Taxonomy, jurisdictions: Jurisdictions):
+    def __init__(self, session: Session, taxonomy: Taxonomy, jurisdictions: Jurisdictions,
+                 graph: CatalogGraph | None = None, transfers: list[Transfer] | None = None):
         self.session, self.taxonomy, self.jurisdictions = session, taxonomy, jurisdictions
-        self.graph = CatalogGraph.load(session)
+        self.graph = graph if graph is not None else CatalogGraph.load(session)
         self.organisation = self.graph.organisation
         self.regimes = tuple(self.graph.regimes)
         # sorted here, not by the database: PostgreSQL collations order '-' and '_' unlike SQLite
@@ -717,7 +719,7 @@ class _RecordBuilder:
         self.parties = {row.id: row for row in sorted(session.exec(_current(Party)).all(), key=lambda row: row.id)}
         self.locations = {row.id: row for row in session.exec(_current(Location)).all()}
         self.datasets: dict[str, list[Dataset]] = defaultdict(list)
-        for dataset in sorted(session.exec(_current(Dataset)).all(), key=lambda row: (row.system_id, row.name)):
+        for dataset in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)):
             if dataset.system_id in self.systems:
                 self.datasets[dataset.system_id].append(dataset)
         self.activity_systems: dict[str, list[str]] = defaultdict(list)
@@ -733,10 +735,16 @@ class _RecordBuilder:
             if edge.data.get("activity_id"):
                 self.flows_by_activity[edge.data["activity_id"]].append(edge)
         self.activity_names = {activity.id: activity.name for activity in self.activities}
-        self.transfers = derive_transfers(self.graph, jurisdictions)
+        self.transfers = list(transfers) if transfers is not None else derive_transfers(self.graph, jurisdictions)
+        self.transfers_by_activity: dict[str | None, list[Transfer]] = defaultdict(list)
+        self.transfers_by_exporter: dict[str, list[Transfer]] = defaultdict(list)
+        self.transfer_order = {id(transfer): index for index, transfer in enumerate(self.transfers)}
+        for transfer in self.transfers:
+            self.transfers_by_activity[transfer.activity_id].append(transfer)
+            self.transfers_by_exporter[transfer.exporter].append(transfer)
         dataset_ids = {dataset.id for datasets in self.datasets.values() for dataset in datasets}
         self.fields: dict[int, list[DataField]] = defaultdict(list)
-        for item in sorted(session.exec(_current(DataField)).all(), key=lambda row: (row.dataset_id, row.name)):
+        for item in sorted(current_rows(session, DataField), key=lambda row: (row.dataset_id, row.name)):
             if item.dataset_id in dataset_ids:
                 self.fields[item.dataset_id].append(item)
         self.runs = {run.id: run for run in session.exec(select(IngestRun)).all()}
@@ -787,12 +795,11 @@ class _RecordBuilder:
 
     def transfers_of(self, activity_id: str, *, recipients: Iterable[str] = ()) -> list[Transfer]:
         """Transfers made for an activity: its flows, plus its systems sending to its recipients."""
-        systems = self.system_keys(activity_id)
         importers = {node_key(NodeKind.PARTY, party_id) for party_id in recipients}
-        return [
-            transfer for transfer in self.transfers
-            if transfer.activity_id == activity_id or (transfer.exporter in systems and transfer.importer in importers)
-        ]
+        chosen = {id(t): t for t in self.transfers_by_activity.get(activity_id, ())}
+        for system in self.system_keys(activity_id):
+            chosen.update((id(t), t) for t in self.transfers_by_exporter.get(system, ()) if t.importer in importers)
+        return sorted(chosen.values(), key=lambda t: self.transfer_order[id(t)])
 
     def third_countries(self, transfers: Iterable[Transfer]) -> list[str]:
         codes = {transfer.destination for transfer in transfers if self.is_third_country(transfer.destination)}
@@ -979,11 +986,9 @@ class _RecordBuilder:
             activity_systems = self.activity_systems.get(activity.id, [])
             system_ids.extend(activity_systems)
             own_measures.extend(activity.security_measures or ())
-            keys = self.system_keys(activity.id)
-            transfers.extend(
-                t for t in self.transfers
-                if t.activity_id == activity.id or (t.exporter in keys and t.activity_id not in other_clients)
-            )
+            transfers.extend(self.transfers_by_activity.get(activity.id, ()))
+            for key in self.system_keys(activity.id):
+                transfers.extend(t for t in self.transfers_by_exporter.get(key, ()) if t.activity_id not in other_clients)
         transfers = list({(t.flow_id, t.origin, t.destination): t for t in transfers}.values())
         representative, dpo = Contact.from_mapping(party.representative), Contact.from_mapping(party.dpo)
         return ProcessorRow(
@@ -1197,12 +1202,16 @@ def build_record(
     taxonomy: Taxonomy | None = None,
     jurisdictions: Jurisdictions | None = None,
     revision: CatalogueRevision | None = None,
+    graph: CatalogGraph | None = None,
+    transfers: list[Transfer] | None = None,
 ) -> Record:
     """Derive the Article 30 record from the current (non-retired) catalogue entries.
 
     ``generated_at`` is carried to outputs (e.g. workbook properties); leave it None for
     byte-stable output from the same catalogue. ``revision`` overrides the catalogue revision
     read from the history (a record rebuilt from an earlier state names the revision it shows).
+    ``graph`` and ``transfers`` may be passed when the caller already built them from the same
+    session's catalogue (the dashboard keeps them per revision), to avoid reading it twice.
     """
-    builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions())
+    builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions(), graph, transfers)
     return builder.build(generated_at, revision)

@@ -133,8 +133,9 @@ def _record(url: str, revision: Revision):
     """The Article 30 record per (catalogue, revision); raises ImportError where it is not installed."""
     from catalog.record import build_record
 
+    snapshot = _snapshot(url, revision)
     with _open(url).session() as session:
-        return build_record(session)
+        return build_record(session, graph=snapshot.graph, transfers=list(snapshot.transfers))
 
 
 def current_record():
