@@ -7,6 +7,7 @@ as it was at the end of each date from it (``catalog.history``), the same way th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +16,7 @@ from sqlmodel import select
 from catalog.history import AttributeChange, Diff, attribute_changes, diff_between
 from catalog.models import ChangeEvent
 from dashboards.auth import Permission, User, current_user
-from dashboards.state import require_catalog
+from dashboards.state import current_revision, require_catalog
 from dashboards.views.review import value_text
 
 EVENT_COLUMNS = ["Event", "At (UTC)", "Actor", "Source", "Entry kind", "Entry", "Action", "Run"]
@@ -26,20 +27,40 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
 
 
-def load_events(catalog) -> list[ChangeEvent]:
+#: What the event list shows; the documents before and after are read only for the event opened.
+EVENT_FIELDS = ("id", "at", "actor", "source", "entry_kind", "entry_id", "action", "run_id")
+
+
+def load_events(catalog) -> list[SimpleNamespace]:
+    """Every change, newest first, without its documents (they are large: read one at a time)."""
+    columns = [getattr(ChangeEvent, name) for name in EVENT_FIELDS]
     with catalog.session() as session:
-        events = session.exec(select(ChangeEvent).order_by(ChangeEvent.id.desc())).all()
-        for event in events:
-            session.expunge(event)
-        return list(events)
+        rows = session.exec(select(*columns).order_by(ChangeEvent.id.desc())).all()
+    return [SimpleNamespace(**dict(zip(EVENT_FIELDS, row, strict=True))) for row in rows]
 
 
-def _day(event: ChangeEvent) -> date:
+def load_documents(catalog, event_id: int) -> tuple[dict | None, dict | None]:
+    """The entry's document before and after one change."""
+    with catalog.session() as session:
+        event = session.get(ChangeEvent, event_id)
+        return (event.before, event.after) if event is not None else (None, None)
+
+
+@st.cache_data(show_spinner="Rebuilding the catalogue at both dates…", max_entries=16)
+def _diff(url: str, revision: tuple, start: datetime, end: datetime) -> Diff:
+    """The comparison per (catalogue, revision, dates): reruns of the page do not replay the history."""
+    from dashboards.state import require_catalog
+
+    with require_catalog().session() as session:
+        return diff_between(session, start, end)
+
+
+def _day(event) -> date:
     at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     return at.astimezone(UTC).date()
 
 
-def filter_events(events: list[ChangeEvent], start: date | None, end: date | None, kinds=(), actors=(), sources=()) -> list[ChangeEvent]:
+def filter_events(events: list, start: date | None, end: date | None, kinds=(), actors=(), sources=()) -> list[ChangeEvent]:
     return [
         e for e in events
         if (start is None or _day(e) >= start) and (end is None or _day(e) <= end)
@@ -47,7 +68,7 @@ def filter_events(events: list[ChangeEvent], start: date | None, end: date | Non
     ]
 
 
-def events_table(events: list[ChangeEvent]) -> pd.DataFrame:
+def events_table(events: list) -> pd.DataFrame:
     return pd.DataFrame([
         {
             "Event": e.id, "At (UTC)": _at_text(e.at), "Actor": e.actor, "Source": e.source,
@@ -82,7 +103,7 @@ def diff_tables(diff: Diff) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return added, changed, retired
 
 
-def render_events(user: User, events: list[ChangeEvent]) -> None:
+def render_events(user: User, events: list) -> None:
     first, last = min(_day(e) for e in events), max(max(_day(e) for e in events), datetime.now(UTC).date())
     filters = st.columns(4)
     chosen = filters[0].date_input("Dates (UTC)", value=(first, last), key="history_dates")
@@ -101,11 +122,11 @@ def render_events(user: User, events: list[ChangeEvent]) -> None:
         by_id = {e.id: e for e in shown}
         event_id = st.selectbox("Show one change", list(by_id), key="history_event",
                                 format_func=lambda i: f"{i}: {by_id[i].action} {by_id[i].entry_kind} {by_id[i].entry_id}")
-        event = by_id[event_id]
-        st.dataframe(changes_table(attribute_changes(event.before, event.after)), hide_index=True, width="stretch")
+        before, after = load_documents(require_catalog(), event_id)
+        st.dataframe(changes_table(attribute_changes(before, after)), hide_index=True, width="stretch")
 
 
-def render_diff(catalog, events: list[ChangeEvent]) -> None:
+def render_diff(catalog, events: list) -> None:
     st.subheader("Compare two dates")
     st.caption("The catalogue as it was at the end of each date (UTC), rebuilt from the history.")
     today = datetime.now(UTC).date()
@@ -113,8 +134,7 @@ def render_diff(catalog, events: list[ChangeEvent]) -> None:
     columns = st.columns(2)
     start = columns[0].date_input("From the end of", value=max(before_history, today - timedelta(days=7)), key="history_from")
     end = columns[1].date_input("To the end of", value=today, key="history_to")
-    with catalog.session() as session:
-        diff = diff_between(session, end_of_day(start), end_of_day(end))
+    diff = _diff(catalog.url, current_revision(), end_of_day(start), end_of_day(end))
     if diff.empty:
         st.info("Nothing changed between these dates.")
         return
