@@ -199,14 +199,19 @@ class CatalogGraph:
         """Keys of all nodes of one kind, sorted."""
         return sorted(key for key, data in self.graph.nodes(data=True) if data["kind"] == kind)
 
-    def flows(self) -> list[FlowEdge]:
-        """System- and party-level flows, in flow id order."""
+    @cached_property
+    def _flows(self) -> tuple[FlowEdge, ...]:
         edges = [
             FlowEdge(source, target, data)
             for source, target, data in self.graph.edges(data=True)
             if data["kind"] == EdgeKind.FLOWS_TO and "flow_id" in data
         ]
-        return sorted(edges, key=lambda edge: edge.flow_id)
+        return tuple(sorted(edges, key=lambda edge: edge.flow_id))
+
+    def flows(self) -> list[FlowEdge]:
+        """System- and party-level flows, in flow id order (collected once: the graph is not
+        changed after loading)."""
+        return list(self._flows)
 
     def flow_view(self) -> nx.MultiDiGraph:
         """Read-only view of the system/party flows alone."""

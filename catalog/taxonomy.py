@@ -60,6 +60,8 @@ class Taxonomy:
         self._article9 = article9
         self._article10 = article10
         self._children = tuple(children)
+        self._article9_of: dict[str, str | None] = {}
+        self._article10_of: dict[str, str | None] = {}
 
     def entries(self, kind: TaxonomyKind) -> dict[str, TaxonomyEntry]:
         """All keys of one vocabulary, in definition order."""
@@ -112,12 +114,17 @@ class Taxonomy:
         return best[1] if best else None
 
     def article9_category(self, key: str) -> str | None:
-        """The Article 9(1) special category a data category falls in, if any."""
-        return self._mapped(self._article9, key)
+        """The Article 9(1) special category a data category falls in, if any (memoised: the
+        record and the rules ask it for every field)."""
+        if key not in self._article9_of:
+            self._article9_of[key] = self._mapped(self._article9, key)
+        return self._article9_of[key]
 
     def article10_category(self, key: str) -> str | None:
-        """'criminal convictions and offences' for Article 10 data, else None."""
-        return self._mapped(self._article10, key)
+        """'criminal convictions and offences' for Article 10 data, else None (memoised)."""
+        if key not in self._article10_of:
+            self._article10_of[key] = self._mapped(self._article10, key)
+        return self._article10_of[key]
 
     def is_childrens_data(self, key: str) -> bool:
         return any(self.covers(child, key) for child in self._children)
