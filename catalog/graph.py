@@ -255,12 +255,18 @@ class CatalogGraph:
         """Datasets and fields inside a system (or fields inside a dataset)."""
         return sorted(nx.descendants(self._containment, key)) if key in self._containment else []
 
+    @cached_property
+    def _categories_by_system(self) -> dict[str, frozenset[str]]:
+        """Categories on each system's fields, gathered once from the field nodes."""
+        held: dict[str, set[str]] = {}
+        for key, data in self.graph.nodes(data=True):
+            if data["kind"] == NodeKind.FIELD and data.get("categories"):
+                held.setdefault(node_key(NodeKind.SYSTEM, data["system_id"]), set()).update(data["categories"])
+        return {system: frozenset(categories) for system, categories in held.items()}
+
     def categories_held(self, system_key: str) -> set[str]:
         """Data categories on the fields of a system."""
-        categories: set[str] = set()
-        for key in self.contained(system_key):
-            categories.update(self.graph.nodes[key].get("categories", ()))
-        return categories
+        return set(self._categories_by_system.get(system_key, ()))
 
     @cached_property
     def engagement(self) -> nx.DiGraph:
