@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from types import SimpleNamespace
-from datetime import UTC, datetime
 from typing import Any
 
 import networkx as nx
@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, SQLModel, select
 
 from catalog.models import (
+    SEEN_ENTRY_MODELS,
     ActivityRecipient,
     ActivitySystem,
     ChangeEvent,
@@ -43,7 +44,13 @@ from catalog.models import (
     SystemLocation,
 )
 from catalog.snapshot import EntryKey, entry_documents
-from catalog.specs import CatalogSpec, FieldRef, ReferenceProblem, SystemSpec, check_references
+from catalog.specs import (
+    CatalogSpec,
+    FieldRef,
+    ReferenceProblem,
+    SystemSpec,
+    check_references,
+)
 from catalog.vocab import RunStatus
 
 Loc = tuple[str | int, ...]
@@ -358,7 +365,7 @@ def _field_id(writer: _Writer, ref: FieldRef) -> int:
 def _mark_seen(writer: _Writer) -> None:
     """Top-level entries this run reported remember it, whoever owns them."""
     run_id = writer.result.run.id
-    for model in (Organisation, Location, Party, System, ProcessingActivity, Flow):
+    for _kind, model in SEEN_ENTRY_MODELS:
         seen = writer.seen.get(model, set())
         if not seen:
             continue

@@ -81,10 +81,6 @@ class ActivityLinks:
     recipients: tuple[str, ...]
 
 
-def _current(model):
-    return select(model).where(model.retired_run_id.is_(None))
-
-
 def _activity_links(session: Session, graph: nx.MultiDiGraph) -> dict[str, ActivityLinks]:
     """Each current activity with the systems and recipients that are current too."""
     systems: dict[str, list[str]] = {}
@@ -99,7 +95,7 @@ def _activity_links(session: Session, graph: nx.MultiDiGraph) -> dict[str, Activ
             tuple(sorted(k for k in systems.get(activity.id, []) if k in graph)),
             tuple(sorted(k for k in recipients.get(activity.id, []) if k in graph)),
         )
-        for activity in session.exec(_current(ProcessingActivity).order_by(ProcessingActivity.id)).all()
+        for activity in session.exec(ProcessingActivity.current().order_by(ProcessingActivity.id)).all()
     }
 
 
@@ -116,8 +112,8 @@ class CatalogGraph:
     def load(cls, session: Session) -> CatalogGraph:
         """Read the store once and build the graph."""
         graph = nx.MultiDiGraph()
-        organisation = session.exec(_current(Organisation).order_by(Organisation.id)).first()
-        locations = {row.id: row for row in session.exec(_current(Location)).all()}
+        organisation = session.exec(Organisation.current().order_by(Organisation.id)).first()
+        locations = {row.id: row for row in session.exec(Location.current()).all()}
         for location in locations.values():
             graph.add_node(
                 node_key(NodeKind.LOCATION, location.id), kind=NodeKind.LOCATION, id=location.id, label=location.name,
@@ -128,7 +124,7 @@ class CatalogGraph:
             if link.location_id in locations:
                 hosting.setdefault(link.system_id, []).append(link.location_id)
         home = (organisation.country,) if organisation else ()
-        systems = session.exec(_current(System)).all()
+        systems = session.exec(System.current()).all()
         for system in systems:
             where = tuple(sorted(hosting.get(system.id, [])))
             countries = tuple(sorted({locations[l].country for l in where})) or home
@@ -139,7 +135,7 @@ class CatalogGraph:
             )
             for location_id in where:
                 graph.add_edge(key, node_key(NodeKind.LOCATION, location_id), kind=EdgeKind.HOSTED_IN)
-        for party in session.exec(_current(Party)).all():
+        for party in session.exec(Party.current()).all():
             countries = tuple(dict.fromkeys([party.country, *party.processing_countries]))
             graph.add_node(
                 node_key(NodeKind.PARTY, party.id), kind=NodeKind.PARTY, id=party.id, label=party.name, countries=countries,
@@ -168,7 +164,7 @@ class CatalogGraph:
                 countries=graph.nodes[node_key(NodeKind.DATASET, dataset.id)]["countries"], system_id=dataset.system_id,
             )
             graph.add_edge(node_key(NodeKind.DATASET, dataset.id), key, kind=EdgeKind.CONTAINS)
-        for flow in session.exec(_current(Flow).order_by(Flow.id)).all():
+        for flow in session.exec(Flow.current().order_by(Flow.id)).all():
             source = node_key(NodeKind.SYSTEM, flow.source_system_id)
             target = node_key(NodeKind.SYSTEM, flow.target_system_id) if flow.target_system_id else node_key(NodeKind.PARTY, flow.target_party_id)
             if source not in graph or target not in graph:
@@ -178,7 +174,7 @@ class CatalogGraph:
                 mechanism=flow.mechanism, activity_id=flow.activity_id, encrypted=flow.encrypted_in_transit,
                 transfer_mechanism=flow.transfer_mechanism, transfer_assessment_ref=flow.transfer_assessment_ref,
             )
-        for lineage in session.exec(_current(FieldLineage)).all():
+        for lineage in session.exec(FieldLineage.current()).all():
             source, target = node_key(NodeKind.FIELD, lineage.source_field_id), node_key(NodeKind.FIELD, lineage.target_field_id)
             if source in graph and target in graph:
                 graph.add_edge(source, target, kind=EdgeKind.FLOWS_TO, transformation=lineage.transformation, masking=lineage.masking)

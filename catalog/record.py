@@ -700,10 +700,6 @@ def _joined(items: Iterable[str], separator: str = LIST_SEPARATOR) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _current(model):
-    return select(model).where(model.retired_run_id.is_(None))
-
-
 class _RecordBuilder:
     """Reads the current catalogue once, then derives every row from it."""
 
@@ -714,10 +710,10 @@ class _RecordBuilder:
         self.organisation = self.graph.organisation
         self.regimes = tuple(self.graph.regimes)
         # sorted here, not by the database: PostgreSQL collations order '-' and '_' unlike SQLite
-        self.activities = sorted(session.exec(_current(ProcessingActivity)).all(), key=lambda row: row.id)
-        self.systems = {row.id: row for row in sorted(session.exec(_current(System)).all(), key=lambda row: row.id)}
-        self.parties = {row.id: row for row in sorted(session.exec(_current(Party)).all(), key=lambda row: row.id)}
-        self.locations = {row.id: row for row in session.exec(_current(Location)).all()}
+        self.activities = sorted(session.exec(ProcessingActivity.current()).all(), key=lambda row: row.id)
+        self.systems = {row.id: row for row in sorted(session.exec(System.current()).all(), key=lambda row: row.id)}
+        self.parties = {row.id: row for row in sorted(session.exec(Party.current()).all(), key=lambda row: row.id)}
+        self.locations = {row.id: row for row in session.exec(Location.current()).all()}
         self.datasets: dict[str, list[Dataset]] = defaultdict(list)
         for dataset in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)):
             if dataset.system_id in self.systems:

@@ -11,17 +11,22 @@ Filter changes and page switches do not re-read the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import func
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from catalog.graph import CatalogGraph, NodeKind
 from catalog.models import ChangeEvent, IngestRun, ProcessingActivity
-from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, mask_url, open_catalog, resolve_database_url
+from catalog.store import (
+    DATABASE_URL_ENV,
+    Catalog,
+    CatalogNotReady,
+    mask_url,
+    open_catalog,
+    resolve_database_url,
+)
 from catalog.transfers import Transfer, derive_transfers
 
 #: (latest IngestRun.id, latest ChangeEvent.id): changes whenever the catalogue does.
@@ -46,18 +51,6 @@ def database_url() -> str:
     return resolve_database_url()
 
 
-def _missing_sqlite_file(url: str) -> Path | None:
-    """The SQLite file the URL names, if it does not exist (opening it would create an empty one)."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
-
-
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=Catalog.dispose)
 def _open(url: str) -> Catalog:
     """Open and check once per URL; a failure raises and is not cached, so a reload retries."""
@@ -77,10 +70,7 @@ def _not_ready(message: str) -> None:
 def require_catalog() -> Catalog:
     """The open catalogue, or an error naming the command to run, and the page stops."""
     url = database_url()
-    missing = _missing_sqlite_file(url)
-    if missing is not None:
-        _not_ready(f"no catalogue at `{mask_url(url)}` (the file does not exist)")
-    try:
+    try:  # a checked open refuses a missing SQLite file rather than creating it
         return _open(url)
     except CatalogNotReady as exc:
         _not_ready(str(exc))

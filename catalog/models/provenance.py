@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 
 
 class Provenance(SQLModel):
@@ -17,6 +17,11 @@ class Provenance(SQLModel):
     run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The run that asserted the entry's current content (added it or last changed it).")
     retired_run_id: int | None = Field(default=None, foreign_key="ingest_run.id", description="The run that stopped seeing this entry; None while current.")
     retired_at: datetime | None = Field(default=None, description="When the entry was retired (UTC).")
+
+    @classmethod
+    def current(cls):
+        """A query for the entries still asserted (not retired): what every reader wants."""
+        return select(cls).where(cls.retired_run_id.is_(None))
 
     @property
     def is_current(self) -> bool:

@@ -36,10 +36,6 @@ ITEM_ACTIVITY, ITEM_SYSTEM, ITEM_DATASET, ITEM_FIELD, ITEM_PARTY, ITEM_TRANSFER 
 )
 
 
-def _current(session: Session, model) -> list:
-    return list(session.exec(select(model).where(model.retired_run_id.is_(None))).all())
-
-
 @dataclass
 class CatalogFacts:
     """The current catalogue as plain rows plus the graph, keyed by id and sorted for stable output."""
@@ -72,13 +68,13 @@ class CatalogFacts:
     @classmethod
     def load(cls, session: Session, taxonomy: Taxonomy | None = None, jurisdictions: Jurisdictions | None = None) -> CatalogFacts:
         graph = CatalogGraph.load(session)
-        systems = {row.id: row for row in sorted(_current(session, System), key=lambda row: row.id)}
-        parties = {row.id: row for row in sorted(_current(session, Party), key=lambda row: row.id)}
-        activities = {row.id: row for row in sorted(_current(session, ProcessingActivity), key=lambda row: row.id)}
+        systems = {row.id: row for row in sorted(session.exec(System.current()).all(), key=lambda row: row.id)}
+        parties = {row.id: row for row in sorted(session.exec(Party.current()).all(), key=lambda row: row.id)}
+        activities = {row.id: row for row in sorted(session.exec(ProcessingActivity.current()).all(), key=lambda row: row.id)}
         datasets = {row.id: row for row in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)) if row.system_id in systems}
         fields = {row.id: row for row in sorted(current_rows(session, DataField), key=lambda row: (row.dataset_id, row.name)) if row.dataset_id in datasets}
         in_graph = {edge.flow_id for edge in graph.flows()}
-        flows = {row.id: row for row in sorted(_current(session, Flow), key=lambda row: row.id) if row.id in in_graph}
+        flows = {row.id: row for row in sorted(session.exec(Flow.current()).all(), key=lambda row: row.id) if row.id in in_graph}
         activity_systems: dict[str, list[str]] = defaultdict(list)
         for link in sorted(session.exec(select(ActivitySystem)).all(), key=lambda row: (row.activity_id, row.system_id)):
             if link.activity_id in activities and link.system_id in systems:

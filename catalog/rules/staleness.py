@@ -22,15 +22,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from catalog.apply import MANUAL_SOURCES
-from catalog.models import (
-    Flow,
-    IngestRun,
-    Location,
-    Organisation,
-    Party,
-    ProcessingActivity,
-    System,
-)
+from catalog.models import SEEN_ENTRY_MODELS, IngestRun
 from catalog.rules.context import CatalogFacts
 from catalog.rules.model import UK_GDPR_ARTICLE, Issue, Severity, rule
 from catalog.vocab import RunStatus
@@ -38,9 +30,6 @@ from catalog.vocab import RunStatus
 STALE_AFTER_RUNS = 3
 STALE_AFTER_RUNS_ENV = "ROPA_STALE_AFTER_RUNS"
 
-#: Top-level entry kinds, with their tables.
-ENTRY_MODELS = (("organisation", Organisation), ("location", Location), ("party", Party), ("system", System),
-                ("activity", ProcessingActivity), ("flow", Flow))
 
 
 @dataclass(frozen=True)
@@ -74,8 +63,8 @@ def stale_entries(session: Session, runs: int | None = None) -> list[StaleEntry]
     for run_id, source in session.exec(statement).all():
         run_ids.setdefault(source, []).append(run_id)
     found: list[StaleEntry] = []
-    for kind, model in ENTRY_MODELS:
-        for row in session.exec(select(model).where(model.retired_run_id.is_(None))).all():
+    for kind, model in SEEN_ENTRY_MODELS:
+        for row in session.exec(model.current()).all():
             if row.source in MANUAL_SOURCES:
                 continue
             seen = row.last_seen_run_id if row.last_seen_run_id is not None else row.run_id
