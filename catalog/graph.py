@@ -1,7 +1,8 @@
 """The personal-data flow graph: a thin typed wrapper over a networkx MultiDiGraph.
 
-Nodes are systems, datasets, fields, parties and locations; edges say what contains what, where
-a system is hosted, and where data flows. Every question the product answers about lineage and
+Nodes are systems, datasets, fields, parties and locations; edges say where a system is hosted
+and where data flows. What contains what (system -> dataset -> field) is a two-level tree kept as
+an index beside the graph: as edges it would cost a million of them and several seconds to load. Every question the product answers about lineage and
 transfers is a networkx query on this graph (views, BFS with depth limits), never a hand-written
 traversal.
 """
@@ -9,7 +10,7 @@ traversal.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -47,14 +48,13 @@ class NodeKind(StrEnum):
 class EdgeKind(StrEnum):
     """What an edge says."""
 
-    CONTAINS = "contains"      # system -> dataset -> field
     HOSTED_IN = "hosted_in"    # system -> location
     FLOWS_TO = "flows_to"      # system/party -> system/party, or field -> field
 
 
 def node_key(kind: NodeKind | str, ident: Any) -> str:
     """The graph key of an entity, e.g. ``system:crm`` or ``field:17``."""
-    return f"{NodeKind(kind).value}:{ident}"
+    return f"{kind if type(kind) is NodeKind else NodeKind(kind)}:{ident}"
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,36 @@ class ActivityLinks:
     recipients: tuple[str, ...]
 
 
-def _activity_links(session: Session, graph: nx.MultiDiGraph) -> dict[str, ActivityLinks]:
+@dataclass
+class CurrentRows:
+    """The current entries the graph was built from, read once: the rules and the record reuse them
+    rather than reading a million fields again. Datasets and fields are read-only named tuples."""
+
+    systems: dict[str, System] = field(default_factory=dict)
+    """Current systems by id."""
+    parties: dict[str, Party] = field(default_factory=dict)
+    """Current parties by id."""
+    activities: dict[str, ProcessingActivity] = field(default_factory=dict)
+    """Current processing activities by id."""
+    datasets: dict[int, Any] = field(default_factory=dict)
+    """Datasets of current systems by id."""
+    fields: dict[int, Any] = field(default_factory=dict)
+    """Fields of those datasets by id."""
+    flows: dict[str, Flow] = field(default_factory=dict)
+    """Flows whose two ends are current, by id."""
+    activity_systems: list[ActivitySystem] = field(default_factory=list)
+    """Activity-system links."""
+    activity_recipients: list[ActivityRecipient] = field(default_factory=list)
+    """Activity-recipient links (Article 30(1)(d))."""
+
+
+def _activity_links(rows: CurrentRows, graph: nx.MultiDiGraph) -> dict[str, ActivityLinks]:
     """Each current activity with the systems and recipients that are current too."""
     systems: dict[str, list[str]] = {}
-    for link in session.exec(select(ActivitySystem)).all():
+    for link in rows.activity_systems:
         systems.setdefault(link.activity_id, []).append(node_key(NodeKind.SYSTEM, link.system_id))
     recipients: dict[str, list[str]] = {}
-    for link in session.exec(select(ActivityRecipient)).all():
+    for link in rows.activity_recipients:
         recipients.setdefault(link.activity_id, []).append(node_key(NodeKind.PARTY, link.party_id))
     return {
         activity.id: ActivityLinks(
@@ -95,17 +118,31 @@ def _activity_links(session: Session, graph: nx.MultiDiGraph) -> dict[str, Activ
             tuple(sorted(k for k in systems.get(activity.id, []) if k in graph)),
             tuple(sorted(k for k in recipients.get(activity.id, []) if k in graph)),
         )
-        for activity in session.exec(ProcessingActivity.current().order_by(ProcessingActivity.id)).all()
+        for activity in sorted(rows.activities.values(), key=lambda activity: activity.id)
     }
 
 
 class CatalogGraph:
     """The catalogue as a graph, built from the current (non-retired) entries of the store."""
 
-    def __init__(self, graph: nx.MultiDiGraph, organisation: Organisation | None = None, activities: dict[str, ActivityLinks] | None = None):
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        organisation: Organisation | None = None,
+        activities: dict[str, ActivityLinks] | None = None,
+        *,
+        containment: dict[str, list[str]] | None = None,
+        categories_by_system: dict[str, frozenset[str]] | None = None,
+        rows: CurrentRows | None = None,
+    ):
         self.graph = graph
         self.organisation = organisation
         self.activities = activities or {}
+        self.containment = containment or {}
+        """System key -> its dataset keys; dataset key -> its field keys."""
+        self._categories_by_system = categories_by_system or {}
+        self.rows = rows or CurrentRows()
+        """The current entries the graph was built from."""
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -124,8 +161,9 @@ class CatalogGraph:
             if link.location_id in locations:
                 hosting.setdefault(link.system_id, []).append(link.location_id)
         home = (organisation.country,) if organisation else ()
-        systems = session.exec(System.current()).all()
-        for system in systems:
+        rows = CurrentRows()
+        rows.systems = {system.id: system for system in session.exec(System.current()).all()}
+        for system in rows.systems.values():
             where = tuple(sorted(hosting.get(system.id, [])))
             countries = tuple(sorted({locations[l].country for l in where})) or home
             key = node_key(NodeKind.SYSTEM, system.id)
@@ -135,7 +173,8 @@ class CatalogGraph:
             )
             for location_id in where:
                 graph.add_edge(key, node_key(NodeKind.LOCATION, location_id), kind=EdgeKind.HOSTED_IN)
-        for party in session.exec(Party.current()).all():
+        rows.parties = {party.id: party for party in session.exec(Party.current()).all()}
+        for party in rows.parties.values():
             countries = tuple(dict.fromkeys([party.country, *party.processing_countries]))
             graph.add_node(
                 node_key(NodeKind.PARTY, party.id), kind=NodeKind.PARTY, id=party.id, label=party.name, countries=countries,
@@ -143,32 +182,42 @@ class CatalogGraph:
                 certifications=tuple(party.certifications), transfer_mechanism=party.transfer_mechanism,
                 transfer_assessment_ref=party.transfer_assessment_ref, contract_ref=party.contract_ref,
             )
-        system_ids = {s.id for s in systems}
-        datasets = {}
-        for dataset in current_rows(session, Dataset):
-            if dataset.system_id not in system_ids:
-                continue
-            datasets[dataset.id] = dataset
-            key = node_key(NodeKind.DATASET, dataset.id)
-            graph.add_node(key, kind=NodeKind.DATASET, id=dataset.id, label=dataset.name, system_id=dataset.system_id,
-                           name=dataset.name, countries=graph.nodes[node_key(NodeKind.SYSTEM, dataset.system_id)]["countries"])
-            graph.add_edge(node_key(NodeKind.SYSTEM, dataset.system_id), key, kind=EdgeKind.CONTAINS)
-        for item in current_rows(session, DataField):
-            dataset = datasets.get(item.dataset_id)
-            if dataset is None:
-                continue
-            key = node_key(NodeKind.FIELD, item.id)
-            graph.add_node(
-                key, kind=NodeKind.FIELD, id=item.id, label=item.name, path=f"{dataset.system_id}.{dataset.name}.{item.name}",
-                categories=tuple(item.data_categories), pseudonymised=item.pseudonymised,
-                countries=graph.nodes[node_key(NodeKind.DATASET, dataset.id)]["countries"], system_id=dataset.system_id,
-            )
-            graph.add_edge(node_key(NodeKind.DATASET, dataset.id), key, kind=EdgeKind.CONTAINS)
+        datasets = rows.datasets = {row.id: row for row in current_rows(session, Dataset) if row.system_id in rows.systems}
+        rows.fields = {row.id: row for row in current_rows(session, DataField) if row.dataset_id in datasets}
+        # Keys are spelt out (f"field:{id}") in the loops below: a million node_key calls cost seconds.
+        containment: dict[str, list[str]] = {}
+        dataset_countries: dict[int, tuple[str, ...]] = {}
+        dataset_nodes = []
+        for dataset in datasets.values():
+            system_key, key = f"{NodeKind.SYSTEM}:{dataset.system_id}", f"{NodeKind.DATASET}:{dataset.id}"
+            countries = dataset_countries[dataset.id] = graph.nodes[system_key]["countries"]
+            containment.setdefault(system_key, []).append(key)
+            dataset_nodes.append((key, {
+                "kind": NodeKind.DATASET, "id": dataset.id, "label": dataset.name, "system_id": dataset.system_id,
+                "name": dataset.name, "countries": countries,
+            }))
+        graph.add_nodes_from(dataset_nodes)
+        field_nodes = []
+        held: dict[str, set[tuple[str, ...]]] = {}  # category lists per system (shared tuples, so few)
+        for item in rows.fields.values():
+            dataset = datasets[item.dataset_id]
+            dataset_key, key = f"{NodeKind.DATASET}:{dataset.id}", f"{NodeKind.FIELD}:{item.id}"
+            containment.setdefault(dataset_key, []).append(key)
+            field_nodes.append((key, {
+                "kind": NodeKind.FIELD, "id": item.id, "label": item.name, "path": f"{dataset.system_id}.{dataset.name}.{item.name}",
+                "categories": item.data_categories or (), "pseudonymised": item.pseudonymised,
+                "countries": dataset_countries[dataset.id], "system_id": dataset.system_id, "dataset_id": dataset.id,
+            }))
+            if item.data_categories:
+                held.setdefault(dataset.system_id, set()).add(item.data_categories)
+        graph.add_nodes_from(field_nodes)
+        del dataset_nodes, field_nodes
         for flow in session.exec(Flow.current().order_by(Flow.id)).all():
             source = node_key(NodeKind.SYSTEM, flow.source_system_id)
             target = node_key(NodeKind.SYSTEM, flow.target_system_id) if flow.target_system_id else node_key(NodeKind.PARTY, flow.target_party_id)
             if source not in graph or target not in graph:
                 continue  # an end was retired: the flow no longer happens
+            rows.flows[flow.id] = flow
             graph.add_edge(
                 source, target, key=flow.id, kind=EdgeKind.FLOWS_TO, flow_id=flow.id, categories=tuple(flow.data_categories),
                 mechanism=flow.mechanism, activity_id=flow.activity_id, encrypted=flow.encrypted_in_transit,
@@ -178,7 +227,13 @@ class CatalogGraph:
             source, target = node_key(NodeKind.FIELD, lineage.source_field_id), node_key(NodeKind.FIELD, lineage.target_field_id)
             if source in graph and target in graph:
                 graph.add_edge(source, target, kind=EdgeKind.FLOWS_TO, transformation=lineage.transformation, masking=lineage.masking)
-        return cls(graph, organisation, _activity_links(session, graph))
+        rows.activities = {activity.id: activity for activity in session.exec(ProcessingActivity.current()).all()}
+        rows.activity_systems = list(session.exec(select(ActivitySystem)).all())
+        rows.activity_recipients = list(session.exec(select(ActivityRecipient)).all())
+        categories_by_system = {
+            node_key(NodeKind.SYSTEM, system_id): frozenset(key for categories in lists for key in categories) for system_id, lists in held.items()
+        }
+        return cls(graph, organisation, _activity_links(rows, graph), containment=containment, categories_by_system=categories_by_system, rows=rows)
 
     # ---- reading --------------------------------------------------------------------------
     @property
@@ -240,25 +295,12 @@ class CatalogGraph:
         view = self.field_lineage_view() if self.node(key)["kind"] == NodeKind.FIELD else self.flow_view()
         return self._reach(view.reverse(copy=False), key, depth)
 
-    @cached_property
-    def _containment(self) -> nx.DiGraph:
-        """System -> dataset -> field edges alone, built once: queried for every system by the record and the rules."""
-        tree = nx.DiGraph()
-        tree.add_edges_from((u, v) for u, v, kind in self.graph.edges(data="kind") if kind == EdgeKind.CONTAINS)
-        return tree
-
     def contained(self, key: str) -> list[str]:
         """Datasets and fields inside a system (or fields inside a dataset)."""
-        return sorted(nx.descendants(self._containment, key)) if key in self._containment else []
-
-    @cached_property
-    def _categories_by_system(self) -> dict[str, frozenset[str]]:
-        """Categories on each system's fields, gathered once from the field nodes."""
-        held: dict[str, set[str]] = {}
-        for key, data in self.graph.nodes(data=True):
-            if data["kind"] == NodeKind.FIELD and data.get("categories"):
-                held.setdefault(node_key(NodeKind.SYSTEM, data["system_id"]), set()).update(data["categories"])
-        return {system: frozenset(categories) for system, categories in held.items()}
+        inside = list(self.containment.get(key, ()))
+        for child in list(inside):
+            inside += self.containment.get(child, ())
+        return sorted(inside)
 
     def categories_held(self, system_key: str) -> set[str]:
         """Data categories on the fields of a system."""

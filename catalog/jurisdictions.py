@@ -304,10 +304,10 @@ class Jurisdictions:
     def country_name(self, code: str) -> str:
         """Display name for a code; the value itself when unknown, so display never fails on bad input."""
         code = str(code).strip().upper()
-        if code in self._names:
-            return self._names[code]
-        country = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
-        return (getattr(country, "common_name", None) or country.name) if country else code
+        if code not in self._names:  # remembered: transfer assessment asks for every transfer
+            country = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
+            self._names[code] = (getattr(country, "common_name", None) or country.name) if country else code
+        return self._names[code]
 
     def is_eea(self, code: str) -> bool:
         """Whether a code is an EEA state (EU 27 plus Iceland, Liechtenstein, Norway)."""

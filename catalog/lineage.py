@@ -24,7 +24,7 @@ from typing import Any
 
 import networkx as nx
 
-from catalog.graph import CatalogGraph, EdgeKind, NodeKind
+from catalog.graph import CatalogGraph, EdgeKind, NodeKind, node_key
 from catalog.suggest import nearest
 
 
@@ -210,13 +210,9 @@ class LineageResult:
 
 
 def _owner(graph: CatalogGraph, field_key: str, kind: NodeKind) -> str:
-    """The system or dataset a field belongs to (its ancestor along ``contains`` edges)."""
-    for parent in graph.graph.predecessors(field_key):
-        if graph.graph.nodes[parent]["kind"] == NodeKind.DATASET:
-            if kind == NodeKind.DATASET:
-                return parent
-            return next(p for p in graph.graph.predecessors(parent) if graph.graph.nodes[p]["kind"] == NodeKind.SYSTEM)
-    raise LookupError(f"field {field_key} has no dataset")
+    """The system or dataset a field belongs to."""
+    data = graph.node(field_key)
+    return node_key(NodeKind.DATASET, data["dataset_id"]) if kind == NodeKind.DATASET else node_key(NodeKind.SYSTEM, data["system_id"])
 
 
 def _collapsed_lineage(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:

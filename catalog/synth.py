@@ -6,7 +6,7 @@ categories (``email`` -> ``user.contact.email``, ``sort_code`` -> ``user.financi
 hosting in about fifteen countries with most of it in the UK, Ireland, Germany and the US,
 processors with sub-processors and certifications, processing activities with lawful bases, and
 two flows per system, some of them across borders and some restricted transfers without a
-mechanism (gaps).
+mechanism (gaps), with field-level lineage along the flows between systems.
 
 Same arguments, same spec: every choice comes from one ``random.Random(seed)`` and nothing
 iterates over a set (string hashing differs between processes).
@@ -538,13 +538,47 @@ class _Synth:
                 flows.append(flow)
         return flows
 
+    # ---- field lineage -------------------------------------------------------------------------
+    def field_lineage(self, systems: list[dict], flows: list[dict], seed: int) -> list[dict]:
+        """For each category a system-to-system flow carries, one field of the source holding it
+        feeds one field of the target holding it, so lineage runs across systems (and borders).
+        Drawn from its own generator: the rest of the spec is the same with or without it."""
+        rng = random.Random(f"{seed}-field-lineage")
+        holders: dict[str, dict[str, list[tuple[str, str, bool]]]] = {}
+        for system in systems:
+            index = holders[system["id"]] = {}
+            for dataset in system["datasets"]:
+                for item in dataset["fields"]:
+                    for key in item["data_categories"]:
+                        index.setdefault(key, []).append((dataset["name"], item["name"], item["pseudonymised"]))
+        lineage: list[dict] = []
+        linked: set[tuple] = set()  # two flows between the same systems may pick the same pair of fields
+        for flow in flows:
+            source, target = holders[flow["from_system"]], holders.get(flow["to"])
+            if target is None:
+                continue  # a flow to a party: no fields on the other side
+            for key in flow["data_categories"]:
+                if key in source and key in target:
+                    (from_table, from_field, _), (to_table, to_field, masked) = rng.choice(source[key]), rng.choice(target[key])
+                    pair = (flow["from_system"], from_table, from_field, flow["to"], to_table, to_field)
+                    if pair in linked:
+                        continue
+                    linked.add(pair)
+                    lineage.append({
+                        "from": {"system": flow["from_system"], "dataset": from_table, "field": from_field},
+                        "to": {"system": flow["to"], "dataset": to_table, "field": to_field},
+                        "transformation": "INDIRECT/HASH" if masked else "DIRECT/IDENTITY", "masking": masked,
+                    })
+        return lineage
+
 
 def synth_spec(systems: int, fields_per_system: int, seed: int = 0, *, activities: int | None = None) -> CatalogSpec:
     """A deterministic synthetic catalogue: ``systems`` systems of exactly ``fields_per_system`` fields each.
 
     Also ``activities`` activities (default about ``systems / 10``, at least one when there are
     systems), ``max(8, systems / 4)`` parties, the fixed ~30 locations in 16 countries, and exactly
-    two flows per system. The same arguments always give an equal spec; another seed another one.
+    two flows per system, with field lineage for the categories each flow between systems carries.
+    The same arguments always give an equal spec; another seed another one.
     """
     if systems < 0 or fields_per_system < 0 or (activities is not None and activities < 0):
         raise ValueError("sizes must not be negative")
@@ -557,10 +591,11 @@ def synth_spec(systems: int, fields_per_system: int, seed: int = 0, *, activitie
         system_entries, held = synth.systems(systems, fields_per_system)
         count = activities if activities is not None else (max(1, round(systems / 10)) if systems else 0)
         activity_entries, by_system = synth.activities(count, system_entries, held, parties)
+        flows = synth.flows(system_entries, held, by_system, parties)
         data = {
             "organisation": synth.organisation(), "locations": synth.locations(), "parties": parties,
-            "systems": system_entries, "activities": activity_entries,
-            "flows": synth.flows(system_entries, held, by_system, parties),
+            "systems": system_entries, "activities": activity_entries, "flows": flows,
+            "field_lineage": synth.field_lineage(system_entries, flows, seed),
         }
         return CatalogSpec.model_validate(data)
     finally:

@@ -15,7 +15,11 @@ def test_graph_has_every_kind_of_node_and_edge(loaded_catalog):
     assert graph.nodes_of(NodeKind.SYSTEM) == ["system:backup", "system:crm", "system:hosting"]
     assert node_key("party", "helpdesk-in") in graph.graph
     kinds = {data["kind"] for _, _, data in graph.graph.edges(data=True)}
-    assert kinds == {EdgeKind.CONTAINS, EdgeKind.HOSTED_IN, EdgeKind.FLOWS_TO}
+    assert kinds == {EdgeKind.HOSTED_IN, EdgeKind.FLOWS_TO}
+    datasets = graph.containment["system:crm"]
+    assert datasets and all(graph.node(key)["kind"] == NodeKind.DATASET for key in datasets)
+    assert graph.contained("system:crm") == sorted(datasets + [f for d in datasets for f in graph.containment[d]])
+    assert {graph.node(key)["kind"] for key in graph.contained("system:crm")} == {NodeKind.DATASET, NodeKind.FIELD}
     assert graph.node("system:backup")["countries"] == ("IE",)
     assert graph.categories_held("system:crm") == {"user.contact.email", "user.name", "user.financial.bank_account"}
 

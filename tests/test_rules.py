@@ -194,7 +194,19 @@ def test_personal_field_used_by_no_activity(catalog):
     data["systems"].append({"id": "legacy", "name": "Legacy", "owner_team": "IT", "datasets": [{"name": "users", "fields": [
         {"name": "email", "categories": ["user.contact.email"]}, {"name": "build", "categories": ["system.operations"]},
     ]}]})
-    assert _hits(_findings(catalog, data), "ROPA-A5-003") == [("field", "legacy.users.email")]
+    findings = [f for f in _findings(catalog, data) if f.rule_id == "ROPA-A5-003"]
+    assert [(f.item_kind, f.item_id) for f in findings] == [("system", "legacy")]
+    assert "1 field(s) (legacy.users.email)" in findings[0].message  # the operations field is not personal data
+
+
+def test_unused_system_finding_names_ten_fields_then_counts(catalog):
+    data = compliant_data()
+    data["systems"].append({"id": "legacy", "name": "Legacy", "owner_team": "IT", "datasets": [{"name": "users", "fields": [
+        {"name": f"email_{n:02d}", "categories": ["user.contact.email"]} for n in range(12)
+    ]}]})
+    [finding] = [f for f in _findings(catalog, data) if f.rule_id == "ROPA-A5-003"]
+    assert "12 field(s)" in finding.message and "legacy.users.email_09 and 2 more" in finding.message
+    assert "email_10" not in finding.message
 
 
 def test_declared_category_no_system_holds(catalog):

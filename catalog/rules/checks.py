@@ -7,6 +7,7 @@ activities only: for an Article 30(2) processor record those are the client cont
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 
 from catalog.graph import NodeKind, node_key
@@ -22,7 +23,7 @@ from catalog.rules.context import (
 )
 from catalog.rules.model import LEGISLATION, UK_GDPR_ARTICLE, Issue, Severity, rule
 from catalog.taxonomy import Taxonomy, TaxonomyKind
-from catalog.transfer_assessment import TransferRequirements, assess_transfer
+from catalog.transfer_assessment import TransferRequirements
 from catalog.vocab import Article9Condition, PartyRole, SystemRole
 
 DPA_2018_SCHEDULE_1 = LEGISLATION + "/ukpga/2018/12/schedule/1"
@@ -36,6 +37,9 @@ MONITORING_USES = ("analytics", "marketing.advertising.profiling", "personalize.
 #: Data uses that are innovative technology (WP248 criterion 8).
 INNOVATIVE_USES = ("train_ai_system",)
 #: Field-lineage transformations that match or combine datasets (WP248 criterion 6).
+#: How many field paths a per-system finding names before "and N more".
+FIELDS_NAMED = 10
+
 MATCHING_TRANSFORMATION = re.compile(r"join|match|merge|combin", re.IGNORECASE)
 
 
@@ -123,9 +127,7 @@ def _transfer_source_ref(facts: CatalogFacts, requirement: TransferRequirements)
 
 
 def _requirements(facts: CatalogFacts, regime: Regime) -> Iterator[TransferRequirements]:
-    for transfer in facts.transfers:
-        if regime.value in transfer.regimes:
-            yield assess_transfer(facts.graph, transfer)
+    return (requirement for requirement in facts.assessed_transfers if regime.value in requirement.transfer.regimes)
 
 
 def _transfer_gaps(facts: CatalogFacts, regime: Regime) -> Iterator[Issue]:
@@ -236,21 +238,32 @@ def system_without_owner(facts: CatalogFacts) -> Iterator[Issue]:
                         "Set owner_team and owner_email on the system.", system.source_ref)
 
 
-@rule("ROPA-A5-003", title="Personal-data field used by no activity", article="Art 5(1)(b)", severity=Severity.LOW,
+@rule("ROPA-A5-003", title="Personal data in a system no activity uses", article="Art 5(1)(b)", severity=Severity.LOW,
       help_uri=UK_GDPR_ARTICLE.format(5))
-def field_without_purpose(facts: CatalogFacts) -> Iterator[Issue]:
-    """Purpose limitation: personal data held where no recorded activity uses it has no stated purpose."""
+def system_data_without_purpose(facts: CatalogFacts) -> Iterator[Issue]:
+    """Purpose limitation: personal data held where no recorded activity uses it has no stated purpose.
+    One finding per system, naming its fields: the fix (add the system to an activity) is per system."""
     used = {system_id for systems in facts.activity_systems.values() for system_id in systems}
     for flow in facts.flows.values():
         if flow.activity_id:
             used.update(s for s in (flow.source_system_id, flow.target_system_id) if s)
+    personal_of: dict[tuple, list[str]] = {}  # category lists are shared tuples: classify each once
+    unused: dict[str, list[str]] = defaultdict(list)
     for field_id, item in facts.fields.items():
-        dataset = facts.datasets[item.dataset_id]
-        personal = [key for key in item.data_categories or () if _is_personal(key)]
-        if personal and dataset.system_id not in used:
-            path = facts.field_path(field_id)
-            yield Issue(ITEM_FIELD, path, f"Field '{path}' holds personal data ({', '.join(personal)}) but no processing activity uses system '{dataset.system_id}'.",
-                        "Add the system to the activity that uses the data, or stop collecting the field.", item.source_ref)
+        system_id = facts.datasets[item.dataset_id].system_id
+        if system_id in used or not item.data_categories:
+            continue
+        categories = tuple(item.data_categories)
+        if categories not in personal_of:
+            personal_of[categories] = [key for key in categories if _is_personal(key)]
+        if personal_of[categories]:
+            unused[system_id].append(facts.field_path(field_id))
+    for system_id, paths in sorted(unused.items()):
+        system = facts.systems[system_id]
+        named = ", ".join(paths[:FIELDS_NAMED]) + (f" and {len(paths) - FIELDS_NAMED:,} more" if len(paths) > FIELDS_NAMED else "")
+        yield Issue(ITEM_SYSTEM, system_id,
+                    f"System '{system_id}' ({system.name}) holds personal data in {len(paths):,} field(s) ({named}) but no processing activity uses it.",
+                    "Add the system to the activity that uses the data, or stop collecting the fields.", system.source_ref)
 
 
 @rule("ROPA-A30-002", title="Activity declares a category none of its systems holds", article="Art 30(1)(c)", severity=Severity.LOW,
@@ -276,8 +289,14 @@ def childrens_data_not_declared(facts: CatalogFacts) -> Iterator[Issue]:
     """The privacy notice must fit its audience; children's data where the notice says none is processed is a gap."""
     if facts.organisation is None or facts.organisation.children_served:
         return
+    children_of: dict[tuple, list[str]] = {}  # category lists are shared tuples: classify each once
     for field_id, item in facts.fields.items():
-        children = [key for key in item.data_categories or () if facts.taxonomy.is_childrens_data(key)]
+        if not item.data_categories:
+            continue
+        categories = tuple(item.data_categories)
+        if categories not in children_of:
+            children_of[categories] = [key for key in categories if facts.taxonomy.is_childrens_data(key)]
+        children = children_of[categories]
         if children:
             path = facts.field_path(field_id)
             yield Issue(ITEM_FIELD, path, f"Field '{path}' holds children's data ({', '.join(children)}) but the organisation records children_served: false.",

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from catalog.graph import CatalogGraph, EdgeKind, NodeKind, node_key
 from catalog.jurisdictions import Jurisdictions, load_jurisdictions
 from catalog.models import (
-    ActivityRecipient,
-    ActivitySystem,
     DataField,
     Dataset,
     Flow,
@@ -26,8 +25,8 @@ from catalog.models import (
     ProcessingActivity,
     System,
 )
-from catalog.snapshot import current_rows
 from catalog.taxonomy import Taxonomy, load_taxonomy
+from catalog.transfer_assessment import TransferRequirements, assess_transfer
 from catalog.transfers import Transfer, derive_transfers
 
 #: Item kinds a finding or a DSAR row can name.
@@ -68,19 +67,19 @@ class CatalogFacts:
     @classmethod
     def load(cls, session: Session, taxonomy: Taxonomy | None = None, jurisdictions: Jurisdictions | None = None) -> CatalogFacts:
         graph = CatalogGraph.load(session)
-        systems = {row.id: row for row in sorted(session.exec(System.current()).all(), key=lambda row: row.id)}
-        parties = {row.id: row for row in sorted(session.exec(Party.current()).all(), key=lambda row: row.id)}
-        activities = {row.id: row for row in sorted(session.exec(ProcessingActivity.current()).all(), key=lambda row: row.id)}
-        datasets = {row.id: row for row in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)) if row.system_id in systems}
-        fields = {row.id: row for row in sorted(current_rows(session, DataField), key=lambda row: (row.dataset_id, row.name)) if row.dataset_id in datasets}
-        in_graph = {edge.flow_id for edge in graph.flows()}
-        flows = {row.id: row for row in sorted(session.exec(Flow.current()).all(), key=lambda row: row.id) if row.id in in_graph}
+        rows = graph.rows
+        systems = {row.id: row for row in sorted(rows.systems.values(), key=attrgetter("id"))}
+        parties = {row.id: row for row in sorted(rows.parties.values(), key=attrgetter("id"))}
+        activities = {row.id: row for row in sorted(rows.activities.values(), key=attrgetter("id"))}
+        datasets = {row.id: row for row in sorted(rows.datasets.values(), key=attrgetter("system_id", "name"))}
+        fields = {row.id: row for row in sorted(rows.fields.values(), key=attrgetter("dataset_id", "name"))}
+        flows = dict(sorted(rows.flows.items()))
         activity_systems: dict[str, list[str]] = defaultdict(list)
-        for link in sorted(session.exec(select(ActivitySystem)).all(), key=lambda row: (row.activity_id, row.system_id)):
+        for link in sorted(rows.activity_systems, key=attrgetter("activity_id", "system_id")):
             if link.activity_id in activities and link.system_id in systems:
                 activity_systems[link.activity_id].append(link.system_id)
         activity_recipients: dict[str, list[str]] = defaultdict(list)
-        for link in sorted(session.exec(select(ActivityRecipient)).all(), key=lambda row: (row.activity_id, row.party_id)):
+        for link in sorted(rows.activity_recipients, key=attrgetter("activity_id", "party_id")):
             if link.activity_id in activities and link.party_id in parties:
                 activity_recipients[link.activity_id].append(link.party_id)
         return cls(
@@ -98,6 +97,11 @@ class CatalogFacts:
     @cached_property
     def transfers(self) -> list[Transfer]:
         return derive_transfers(self.graph, self.jurisdictions)
+
+    @cached_property
+    def assessed_transfers(self) -> list[TransferRequirements]:
+        """Each transfer with what it needs under each regime, assessed once for all transfer rules."""
+        return [assess_transfer(self.graph, transfer) for transfer in self.transfers]
 
     def field_path(self, field_id: int) -> str:
         """``system.dataset.field`` for a field id."""
