@@ -102,7 +102,7 @@ def _identity(model: type[SQLModel], row) -> Any:
 
 #: Tables whose new rows are written with one executemany instead of one ORM object each: they
 #: hold most of the rows of a large catalogue.
-BULK_INSERTED = frozenset({DataField})
+BULK_INSERTED = frozenset({Dataset, DataField})
 
 
 @cache
@@ -330,7 +330,7 @@ def _write_systems(writer: _Writer, systems: list[SystemSpec], only_set: bool, c
             )
             for d_index, dataset in enumerate(system.datasets)
         ])
-    writer.session.flush()  # new datasets get their ids, which their fields are keyed on
+    writer.insert_pending()  # new datasets get their ids, which their fields are keyed on
     for index, system in enumerate(systems):
         writer.entry = ("system", system.id)
         for d_index, (dataset, dataset_row) in enumerate(zip(system.datasets, dataset_rows[index], strict=True)):
@@ -399,6 +399,7 @@ def _retire_inside_retired(writer: _Writer) -> None:
     for dataset in datasets.values():
         if dataset.system_id in retired_systems and dataset.retired_run_id is None:
             dataset.retired_run_id, dataset.retired_at = run_id, now
+            writer.mark_dirty(Dataset, dataset)
     retired_datasets = {ident for ident, row in datasets.items() if row.retired_run_id == run_id}
     if not retired_datasets:
         return

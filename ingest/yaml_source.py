@@ -23,6 +23,7 @@ from ingest.errors import IngestError, LocatedError, format_field_path
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
 STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 
 #: Nodes one document may expand to (aliases included): stops "billion laughs" alias bombs.
@@ -57,7 +58,7 @@ class _TooLarge(Exception):
 class _Builder:
     """Builds Python data from a composed node tree, recording lines and collecting errors."""
 
-    def __init__(self, loader: yaml.SafeLoader, file: str):
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, file: str):
         self.loader, self.file = loader, file
         self.lines: dict[Loc, int] = {}
         self.errors: list[LocatedError] = []
@@ -89,7 +90,9 @@ class _Builder:
                 return self.mapping(node, path)
             if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
                 return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-            return self.loader.construct_object(node, deep=True)  # scalars and the other safe tags
+            if node.tag == STR_TAG and isinstance(node, ScalarNode):
+                return node.value  # what the constructor would return, without its bookkeeping (most scalars are strings)
+            return self.loader.construct_object(node, deep=True)  # other scalars and the other safe tags
         finally:
             self._active.discard(id(node))
 
@@ -136,10 +139,14 @@ def _parser_error(error: yaml.YAMLError, file: str, text: str) -> LocatedError:
     return LocatedError(message, file, line)
 
 
+#: libyaml's parser when PyYAML was built with it (it composes the node tree several times faster), else PyYAML's own.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; raise IngestError with every problem found, located."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = SAFE_LOADER(text)
     except yaml.YAMLError as error:  # a character YAML does not allow
         raise IngestError([_parser_error(error, file, text)]) from None
     builder = _Builder(loader, file)
