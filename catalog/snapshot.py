@@ -175,19 +175,24 @@ def entry_documents(session: Session, keys: Iterable[EntryKey] | None = None) ->
             ActivitySpec, row, {"controller": "controller_id", "joint_controller": "joint_controller_id"},
             systems=systems.get(row["id"], []), recipients=recipients.get(row["id"], []),
         )
-    for row in rows(Flow, "flow"):
+    flows = rows(Flow, "flow")
+    names = _dataset_names(session, {row[end] for row in flows for end in ("source_dataset_id", "target_dataset_id")} - {None})
+    for row in flows:
         documents[("flow", row["id"])] = _document(
             FlowSpec, row, {"activity": "activity_id"}, from_system=row["source_system_id"],
             to=row["target_system_id"] or row["target_party_id"],
-            from_dataset=_dataset_name(session, row["source_dataset_id"]), to_dataset=_dataset_name(session, row["target_dataset_id"]),
+            from_dataset=names.get(row["source_dataset_id"]), to_dataset=names.get(row["target_dataset_id"]),
         )
     return documents
 
 
-def _dataset_name(session: Session, dataset_id: int | None) -> str | None:
-    if dataset_id is None:
-        return None
-    return session.execute(select(Dataset.__table__.c.name).where(Dataset.__table__.c.id == dataset_id)).scalar()
+def _dataset_names(session: Session, dataset_ids: set[int]) -> dict[int, str]:
+    """Names of the datasets flows name, in one query per chunk rather than one per flow end."""
+    table = Dataset.__table__
+    names: dict[int, str] = {}
+    for condition in _in_chunks(table.c.id, sorted(dataset_ids)):
+        names.update((ident, name) for ident, name in session.execute(select(table.c.id, table.c.name).where(condition)))
+    return names
 
 
 def field_lineage_documents(session: Session) -> list[dict[str, Any]]:
