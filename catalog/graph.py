@@ -184,14 +184,16 @@ class CatalogGraph:
             )
         datasets = rows.datasets = {row.id: row for row in current_rows(session, Dataset) if row.system_id in rows.systems}
         rows.fields = {row.id: row for row in current_rows(session, DataField) if row.dataset_id in datasets}
-        # Keys are spelt out (f"field:{id}") in the loops below: a million node_key calls cost seconds.
+        # The loops below spell keys out and keep per-dataset values at hand: they run a million times.
+        system_prefix, dataset_prefix, field_prefix = f"{NodeKind.SYSTEM}:", f"{NodeKind.DATASET}:", f"{NodeKind.FIELD}:"
         containment: dict[str, list[str]] = {}
-        dataset_countries: dict[int, tuple[str, ...]] = {}
+        per_dataset: dict[int, tuple[list[str], str, tuple[str, ...]]] = {}  # dataset id -> (its field keys, path prefix, countries)
         dataset_nodes = []
         for dataset in datasets.values():
-            system_key, key = f"{NodeKind.SYSTEM}:{dataset.system_id}", f"{NodeKind.DATASET}:{dataset.id}"
-            countries = dataset_countries[dataset.id] = graph.nodes[system_key]["countries"]
+            system_key, key = system_prefix + dataset.system_id, f"{dataset_prefix}{dataset.id}"
+            countries = graph.nodes[system_key]["countries"]
             containment.setdefault(system_key, []).append(key)
+            per_dataset[dataset.id] = (containment.setdefault(key, []), f"{dataset.system_id}.{dataset.name}.", countries)
             dataset_nodes.append((key, {
                 "kind": NodeKind.DATASET, "id": dataset.id, "label": dataset.name, "system_id": dataset.system_id,
                 "name": dataset.name, "countries": countries,
@@ -201,12 +203,13 @@ class CatalogGraph:
         held: dict[str, set[tuple[str, ...]]] = {}  # category lists per system (shared tuples, so few)
         for item in rows.fields.values():
             dataset = datasets[item.dataset_id]
-            dataset_key, key = f"{NodeKind.DATASET}:{dataset.id}", f"{NodeKind.FIELD}:{item.id}"
-            containment.setdefault(dataset_key, []).append(key)
+            children, path_prefix, countries = per_dataset[item.dataset_id]
+            key = f"{field_prefix}{item.id}"
+            children.append(key)
             field_nodes.append((key, {
-                "kind": NodeKind.FIELD, "id": item.id, "label": item.name, "path": f"{dataset.system_id}.{dataset.name}.{item.name}",
+                "kind": NodeKind.FIELD, "id": item.id, "label": item.name, "path": path_prefix + item.name,
                 "categories": item.data_categories or (), "pseudonymised": item.pseudonymised,
-                "countries": dataset_countries[dataset.id], "system_id": dataset.system_id, "dataset_id": dataset.id,
+                "countries": countries, "system_id": dataset.system_id, "dataset_id": item.dataset_id,
             }))
             if item.data_categories:
                 held.setdefault(dataset.system_id, set()).add(item.data_categories)
@@ -246,9 +249,16 @@ class CatalogGraph:
     def node(self, key: str) -> dict[str, Any]:
         return self.graph.nodes[key]
 
+    @cached_property
+    def _nodes_by_kind(self) -> dict[NodeKind, list[str]]:
+        by_kind: dict[NodeKind, list[str]] = {kind: [] for kind in NodeKind}
+        for key, kind in self.graph.nodes(data="kind"):
+            by_kind[kind].append(key)
+        return {kind: sorted(keys) for kind, keys in by_kind.items()}
+
     def nodes_of(self, kind: NodeKind) -> list[str]:
-        """Keys of all nodes of one kind, sorted."""
-        return sorted(key for key, data in self.graph.nodes(data=True) if data["kind"] == kind)
+        """Keys of all nodes of one kind, sorted (indexed once: a million field nodes)."""
+        return list(self._nodes_by_kind[NodeKind(kind)])
 
     @cached_property
     def _flows(self) -> tuple[FlowEdge, ...]:
@@ -264,23 +274,37 @@ class CatalogGraph:
         changed after loading)."""
         return list(self._flows)
 
+    @cached_property
+    def _field_lineage(self) -> tuple[tuple[str, str, dict[str, Any]], ...]:
+        return tuple(
+            (source, target, data) for source, target, data in self.graph.edges(data=True)
+            if data["kind"] == EdgeKind.FLOWS_TO and "flow_id" not in data
+        )
+
+    def field_lineage(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Field-to-field lineage edges (source key, target key, data), collected once."""
+        return list(self._field_lineage)
+
     def flow_view(self) -> nx.MultiDiGraph:
-        """Read-only view of the system/party flows alone."""
+        """Read-only view of the system/party flows alone. Its nodes are named by set (show_nodes),
+        so iterating the view visits the systems and parties, not every field of the catalogue."""
         return nx.subgraph_view(
             self.graph,
-            filter_node=lambda key: self.graph.nodes[key]["kind"] in (NodeKind.SYSTEM, NodeKind.PARTY),
+            filter_node=nx.filters.show_nodes(self._nodes_by_kind[NodeKind.SYSTEM] + self._nodes_by_kind[NodeKind.PARTY]),
             filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.FLOWS_TO,
         )
 
     def field_lineage_view(self) -> nx.MultiDiGraph:
-        """Read-only view of field-to-field lineage."""
+        """Read-only view of field-to-field lineage: the fields that lineage joins, and its edges."""
         return nx.subgraph_view(
             self.graph,
-            filter_node=lambda key: self.graph.nodes[key]["kind"] == NodeKind.FIELD,
+            filter_node=nx.filters.show_nodes([key for edge in self._field_lineage for key in edge[:2]]),
             filter_edge=lambda u, v, k: self.graph.edges[u, v, k]["kind"] == EdgeKind.FLOWS_TO,
         )
 
     def _reach(self, view: nx.MultiDiGraph, key: str, depth: int | None) -> set[str]:
+        if key not in view:
+            return set()  # a field no lineage joins
         if depth is None:
             return nx.descendants(view, key)
         return set(nx.bfs_tree(view, key, depth_limit=depth)) - {key}

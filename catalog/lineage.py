@@ -218,7 +218,7 @@ def _owner(graph: CatalogGraph, field_key: str, kind: NodeKind) -> str:
 def _collapsed_lineage(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:
     """Field lineage lifted to datasets or systems: one edge per field-lineage edge between two owners."""
     lifted = nx.MultiDiGraph()
-    for source, target, data in graph.field_lineage_view().edges(data=True):
+    for source, target, data in graph.field_lineage():
         upper_source, upper_target = _owner(graph, source, kind), _owner(graph, target, kind)
         if upper_source == upper_target:
             continue
@@ -249,9 +249,9 @@ def _per_graph(build):
 def lineage_view(graph: CatalogGraph, kind: NodeKind) -> nx.MultiDiGraph:
     """The graph a query on a node of this kind runs on (node attributes are the catalogue's)."""
     if kind == NodeKind.FIELD:
-        view = nx.MultiDiGraph()
-        view.add_nodes_from(graph.field_lineage_view().nodes(data=True))
-        for source, target, data in graph.field_lineage_view().edges(data=True):
+        view = nx.MultiDiGraph()  # the fields lineage joins: a field outside it has no lineage
+        view.add_nodes_from((key, graph.node(key)) for edge in graph.field_lineage() for key in edge[:2])
+        for source, target, data in graph.field_lineage():
             view.add_edge(
                 source, target, via="field lineage", categories=graph.node(source).get("categories", ()),
                 pseudonymised=bool(data.get("masking")) or bool(graph.node(target).get("pseudonymised")),
@@ -297,8 +297,10 @@ def resolve_node(graph: CatalogGraph, text: str) -> str:
     Raises UnknownNodeError with the nearest name when nothing matches, or listing the keys when
     an id names more than one node (a dataset and a field may share a number).
     """
-    names = _names(graph)
     text = text.strip()
+    if text in graph.graph and graph.node(text)["kind"] != NodeKind.LOCATION:
+        return text  # a node key (kind:id): ids have no colon and paths have dots, so none is spelt like one
+    names = _names(graph)
     found = sorted(set(names.get(text, ())))
     if len(found) == 1:
         return found[0]
@@ -328,6 +330,8 @@ def _step(view: nx.MultiDiGraph, graph: CatalogGraph, source: str, target: str) 
 
 
 def _closure(view: nx.MultiDiGraph, graph: CatalogGraph, start: str, direction: Direction, depth: int | None) -> list[LineageNode]:
+    if start not in view:
+        return []  # a field no lineage joins
     walk = view if direction == Direction.DOWNSTREAM else view.reverse(copy=False)
     reached = set(nx.bfs_tree(walk, start, depth_limit=depth)) - {start}
     nodes = []
