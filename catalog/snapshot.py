@@ -84,14 +84,14 @@ def current_rows(session: Session, model) -> list:
         raw_rows = cursor.fetchall()
     finally:
         cursor.close()
-    decoded: dict[str, tuple | None] = {}
+    decoded: dict[str, Any] = {}
 
-    def decode(value: Any) -> tuple | None:
+    def decode(value: Any) -> Any:
         if not isinstance(value, str):  # None, or already decoded by the driver (PostgreSQL)
-            return value if value is None else tuple(value)
+            return tuple(value) if isinstance(value, list) else value
         if value not in decoded:
             loaded = json.loads(value)
-            decoded[value] = None if loaded is None else tuple(loaded)
+            decoded[value] = tuple(loaded) if isinstance(loaded, list) else loaded
         return decoded[value]
 
     make = _row_type(model)._make
