@@ -92,6 +92,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@cache
 def _primary_key(model: type[SQLModel]) -> str:
     return model.__table__.primary_key.columns.keys()[0]
 
@@ -114,6 +115,7 @@ def _column_defaults(model: type[SQLModel]) -> dict[str, Any]:
     }
 
 
+@cache
 def _natural_key(model: type[SQLModel]) -> tuple[str, ...]:
     """The columns that identify a row of ``model`` within one catalogue."""
     return {

@@ -42,13 +42,19 @@ def _document(spec_class, row, rename: dict[str, str] | None = None, **extra) ->
     """Columns of ``row`` (a mapping) that the spec knows, under the spec's YAML aliases, plus ``extra``."""
     rename = rename or {}
     values = {}
-    for name, field in spec_class.model_fields.items():
+    for name, alias in _spec_keys(spec_class):
         column = rename.get(name, name)
         if name in extra:
-            values[field.alias or name] = extra[name]
+            values[alias] = extra[name]
         elif column in row:
-            values[field.alias or name] = row[column]
+            values[alias] = row[column]
     return values
+
+
+@cache
+def _spec_keys(spec_class) -> tuple[tuple[str, str], ...]:
+    """(attribute, YAML key) of each spec field, worked out once per class: documents are built per field."""
+    return tuple((name, field.alias or name) for name, field in spec_class.model_fields.items())
 
 
 def _not_retired(model):
@@ -56,8 +62,9 @@ def _not_retired(model):
     return select(model.__table__).where(model.__table__.c.retired_run_id.is_(None))
 
 
-def _mappings(session: Session, statement) -> list:
-    return list(session.execute(statement).mappings())
+def _mappings(session: Session, statement) -> list[dict[str, Any]]:
+    """Rows as plain dicts: documents test and read each column, which a RowMapping makes slow."""
+    return [dict(row) for row in session.execute(statement).mappings()]
 
 
 @cache
