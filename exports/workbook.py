@@ -10,34 +10,37 @@ basis columns. CNIL layout: a "Register" sheet listing the activities, then one 
 Every sheet prints landscape, fitted to the page width, with its header rows repeated and a footer
 giving the page number and the catalogue revision.
 
+Workbooks are written with XlsxWriter in constant-memory mode: each row goes to a temporary file
+as soon as the next one starts, so a million-row data inventory takes no more memory than ten rows.
+The price is that every sheet is written top to bottom, row by row (column widths, which depend on
+all rows, are measured in a first pass). :class:`WorkbookWriter` holds that machinery and the cell
+rules for every workbook the project writes (the DSAR workbook uses it too).
+
 Two properties matter beyond looks:
 
 * No cell is ever a formula. Catalogue text comes from manifests, databases and a web form, so a
   system named ``=HYPERLINK(...)`` must stay text: every string is written as a string cell, and
   text a spreadsheet could take for a formula (leading ``= + - @``, tab, CR) also gets the
   quote-prefix style, the file-format equivalent of typing an apostrophe.
-* The same catalogue gives the same file: document properties and zip entry times are fixed
-  (or taken from ``record.generated_at``), so regenerated workbooks diff cleanly.
+* The same catalogue gives the same file: the document time is taken from ``record.generated_at``
+  (or fixed) and XlsxWriter fixes the zip entry times, so regenerated workbooks diff cleanly.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-import zipfile
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import BinaryIO, Literal, get_args
 from urllib.parse import urlsplit
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from catalog.record import (
     COLUMN_CHOICES,
@@ -56,6 +59,7 @@ from catalog.record import (
     OrganisationContacts,
     Record,
     RecordColumn,
+    column_letter,
 )
 from exports.text import spreadsheet_text
 
@@ -75,11 +79,13 @@ CNIL_REGISTER_SHEET = "Register"
 Template = Literal["ico", "cnil"]
 TEMPLATES: tuple[str, ...] = get_args(Template)
 
-#: Row layout of the two template sheets (as the ICO template).
+#: Row layout of the two template sheets (as the ICO template), in Excel's row numbers (from 1;
+#: XlsxWriter counts rows and columns from 0).
 CONTACT_FIRST_ROW = 1
 SECTION_ROW = 8
 HEADING_ROW = 9
 FIRST_DATA_ROW = 10
+LAST_EXCEL_ROW = 1_048_576
 
 CREATOR = "ropa-catalog"
 #: Document time when the record carries none, so unchanged catalogues give unchanged files.
@@ -87,19 +93,34 @@ FIXED_DOCUMENT_TIME = datetime(2020, 1, 1)
 
 MIN_WIDTH, MAX_WIDTH, HEADING_WRAP = 10, 60, 20
 LINE_HEIGHT, MAX_HEADING_HEIGHT = 15, 150
+#: Comment boxes of the column headings, in pixels.
+NOTE_WIDTH, NOTE_HEIGHT = 293, 80
+PAPER_A4 = 9
+#: Excel's limits: characters of a link target, links per sheet.
+MAX_URL_LENGTH, MAX_LINKS_PER_SHEET = 2079, 65_530
 
-REQUIRED_FILL = PatternFill("solid", fgColor="C6E0B4")   # green, as the ICO template
-OPTIONAL_FILL = PatternFill("solid", fgColor="BDD7EE")   # blue, as the ICO template
-SECTION_FILL = PatternFill("solid", fgColor="305496")
-TABLE_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-SECTION_FONT = Font(bold=True, color="FFFFFF")
-BOLD = Font(bold=True)
-THIN = Side(style="thin", color="A6A6A6")
-HEADER_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-HEADING_ALIGNMENT = Alignment(wrap_text=True, vertical="top", horizontal="center")
-LINK_FONT = Font(color="0563C1", underline="single")
-TITLE_FONT = Font(bold=True, size=14)
+REQUIRED_COLOUR = "#C6E0B4"   # green, as the ICO template
+OPTIONAL_COLOUR = "#BDD7EE"   # blue, as the ICO template
+SECTION_COLOUR = "#305496"
+TABLE_HEADER_COLOUR = "#D9E1F2"
+LINK_COLOUR = "#0563C1"
+BORDER_COLOUR = "#A6A6A6"
+
+_WRAP_TOP = {"text_wrap": True, "valign": "top"}
+_HEADING = {**_WRAP_TOP, "align": "center", "bold": True, "border": 1, "border_color": BORDER_COLOUR, "pattern": 1}
+#: Cell styles by name, as XlsxWriter format properties (each workbook makes its own formats).
+STYLES: dict[str, dict[str, object]] = {
+    "plain": {},
+    "text": _WRAP_TOP,
+    "link": {**_WRAP_TOP, "font_color": LINK_COLOUR, "underline": 1},
+    "bold": {"bold": True},
+    "title": {"bold": True, "font_size": 14},
+    "band": {"bold": True, "font_color": "#FFFFFF", "bg_color": SECTION_COLOUR, "pattern": 1},
+    "section": {**_WRAP_TOP, "align": "center", "bold": True, "font_color": "#FFFFFF", "bg_color": SECTION_COLOUR, "pattern": 1},
+    "required": {**_HEADING, "bg_color": REQUIRED_COLOUR},
+    "optional": {**_HEADING, "bg_color": OPTIONAL_COLOUR},
+    "table heading": {**_HEADING, "bg_color": TABLE_HEADER_COLOUR},
+}
 
 REQUIRED_LEGEND = "Required by Article 30 or DPA 2018 Sch 1"
 OPTIONAL_LEGEND = "Optional (good practice)"
@@ -114,77 +135,192 @@ CONTACT_FIELDS = (("Name", "name"), ("Address", "address"), ("Email", "email"), 
 
 
 # --------------------------------------------------------------------------------------------
-# Cells
+# Writing cells
 # --------------------------------------------------------------------------------------------
 
 
-def _put(ws: Worksheet, row: int, column: int, value: str | int | None):
-    """Write a value so that text always stays text (never a formula, never an error code)."""
-    cell = ws.cell(row=row, column=column)
-    if value is None or value == "":
-        return cell
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        cell.value, formula_like = spreadsheet_text(value)  # XML reads a bare CR as LF anyway
-        cell.data_type = "s"  # openpyxl would make '=...' a formula and '#N/A' an error
-        if formula_like:
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    return cell
-
-
 def web_link(value: object) -> str | None:
-    """The value as a link target when it is one http(s) URL and nothing else; None otherwise
-    (no javascript:, file: or mailto: targets, no text with spaces around a URL)."""
-    if not isinstance(value, str) or any(character.isspace() or character in '"<>' for character in value):
+    """The value as a link target when it is one http(s) URL and nothing else, short enough for
+    Excel; None otherwise (no javascript:, file: or mailto: targets, no text with spaces around a URL)."""
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH or any(character.isspace() or character in '"<>' for character in value):
         return None
     parts = urlsplit(value)
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def _write_row(ws: Worksheet, row: int, values: Sequence[str | int], link_columns: frozenset[int] = frozenset()) -> None:
-    for column, value in enumerate(values, start=1):
-        cell = _put(ws, row, column, value)
-        cell.alignment = WRAP_TOP
-        if column in link_columns and (target := web_link(value)):
-            cell.hyperlink, cell.font = target, LINK_FONT
+class _PlainTextWorksheet(Worksheet):
+    """A worksheet whose strings are always escaped text.
+
+    In constant-memory mode XlsxWriter copies a string that starts with ``<r>`` and ends with
+    ``</r>`` into the sheet XML unescaped, taking it for rich text; catalogue text shaped like that
+    could then inject cells or formulas. This project writes no rich text, so such a string is
+    escaped like any other (it has no edge whitespace to preserve)."""
+
+    def _xml_rich_inline_string(self, string, attributes=()):
+        self._xml_inline_string(string, False, list(attributes))
 
 
-def _link_columns(headings: Sequence[str]) -> frozenset[int]:
-    return frozenset(number for number, heading in enumerate(headings, start=1) if heading in LINK_HEADINGS)
+class WorkbookWriter:
+    """One .xlsx being written row by row, with its formats and the rule that keeps text text."""
+
+    def __init__(self, stream: BinaryIO, temporary_folder: str):
+        self.book = xlsxwriter.Workbook(stream, {
+            "constant_memory": True, "tmpdir": temporary_folder, "use_zip64": True,
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self._formats: dict[tuple[str, bool], Format] = {}
+        self._sheets: list[Worksheet] = []
+
+    def format(self, style: str, quoted: bool = False) -> Format:
+        """The workbook's format for a style, optionally with the quote prefix."""
+        key = (style, quoted)
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format({**STYLES[style], "quote_prefix": True} if quoted else STYLES[style])
+        return self._formats[key]
+
+    def add_sheet(self, name: str) -> Worksheet:
+        """A new sheet after the others. The previous sheet, written by now, closes its row file:
+        XlsxWriter would keep one open per sheet until the end, and a CNIL register of thousands
+        of activities would run out of file handles (the packager reopens it)."""
+        if self._sheets:
+            self._sheets[-1]._opt_close()
+        sheet = self.book.add_worksheet(name, worksheet_class=_PlainTextWorksheet)
+        self._sheets.append(sheet)
+        return sheet
+
+    def put(self, ws: Worksheet, row: int, column: int, value: object, style: str = "text") -> None:
+        """Write a value (row and column from 0) so that text always stays text: a string cell,
+        never a formula or an error code, quote-prefixed when a spreadsheet could evaluate it."""
+        if value is None or value == "":
+            return
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(row, column, value, self.format(style))
+            return
+        text, formula_like = spreadsheet_text(value)
+        if text:
+            ws.write_string(row, column, text, self.format(style, formula_like))
+
+    def write_rows(self, ws: Worksheet, first_row: int, rows: Iterable[Sequence[object]], link_columns: frozenset[int]) -> None:
+        """Rows of cells from ``first_row``; a link column's cell holding a web link becomes a hyperlink."""
+        for row, values in enumerate(rows, start=first_row):
+            for column, value in enumerate(values):
+                if column in link_columns and (target := web_link(value)) and ws.hlink_count < MAX_LINKS_PER_SHEET:
+                    ws.write_url(row, column, target, self.format("link"), target)
+                else:
+                    self.put(ws, row, column, value)
+
+    def write_labels(self, ws: Worksheet, first_row: int, lines: Iterable[tuple[str, object]]) -> int:
+        """(label, value) lines: the label bold in column A, the value in B; returns the next row."""
+        row = first_row
+        for label, value in lines:
+            self.put(ws, row, 0, label, "bold")
+            self.put(ws, row, 1, value)
+            row += 1
+        return row
+
+    def write_table(
+        self, ws: Worksheet, heading_row: int, headings: Sequence[str], rows: Sequence[Sequence[object]],
+        heading_styles: Sequence[str] | None = None, notes: Sequence[str] = (),
+    ) -> None:
+        """Headings in ``heading_row`` (from 0), then one row per entry; the header frozen, an
+        autofilter on it, widths fitted to the content. ``rows`` is read twice (widths, then cells)."""
+        widths = fitted_widths(headings, rows)
+        for column, heading in enumerate(headings):
+            self.put(ws, heading_row, column, heading, heading_styles[column] if heading_styles else "table heading")
+        for column, note in enumerate(notes):
+            ws.write_comment(heading_row, column, note, {"author": CREATOR, "width": NOTE_WIDTH, "height": NOTE_HEIGHT})
+        if height := heading_height(headings, widths):
+            ws.set_row(heading_row, height)
+        links = frozenset(column for column, heading in enumerate(headings) if heading in LINK_HEADINGS)
+        self.write_rows(ws, heading_row + 1, rows, links)
+        ws.freeze_panes(heading_row + 1, 0)
+        ws.autofilter(heading_row, 0, heading_row + len(rows), len(headings) - 1)
+        for column, width in enumerate(widths):
+            ws.set_column(column, column, width)
+
+    def table_sheet(self, name: str, headings: Sequence[str], rows: Sequence[Sequence[object]], footer: str | None = None) -> Worksheet:
+        """A plain table: styled header in row 1, one row per entry, printed with the header on every page."""
+        ws = self.add_sheet(name)
+        self.write_table(ws, 0, headings, rows)
+        print_setup(ws, (0, 0), footer)
+        return ws
+
+    def discard(self) -> None:
+        """Close the sheets' row files of a workbook that will not be finished."""
+        for sheet in self._sheets:
+            sheet._opt_close()
 
 
-def _style_heading(cell, fill: PatternFill) -> None:
-    cell.font, cell.fill, cell.alignment, cell.border = BOLD, fill, HEADING_ALIGNMENT, HEADER_BORDER
-
-
-def _fit_widths(ws: Worksheet, heading_row: int, column_count: int) -> None:
-    """Width of each column from its longest line of content, within a cap; headings wrap."""
-    widths = [MIN_WIDTH] * column_count
-    for row in ws.iter_rows(min_row=heading_row, min_col=1, max_col=column_count):
-        for index, cell in enumerate(row):
-            if cell.value is None:
+def fitted_widths(headings: Sequence[str], rows: Iterable[Sequence[object]]) -> list[int]:
+    """Width of each column from its longest line of content, within a cap; headings count up to
+    HEADING_WRAP characters, as they wrap."""
+    longest = [min(HEADING_WRAP, max(map(len, heading.split("\n")))) for heading in headings]
+    for values in rows:
+        for column, value in enumerate(values):
+            if value is None:
                 continue
-            longest = max(len(line) for line in str(cell.value).split("\n"))
-            if cell.row == heading_row:
-                longest = min(longest, HEADING_WRAP)
-            widths[index] = max(widths[index], min(MAX_WIDTH, longest + 2))
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    heading_lines = [
-        math.ceil(len(str(cell.value)) * 1.1 / (widths[index] - 1))
-        for index, cell in enumerate(ws[heading_row][:column_count]) if cell.value is not None
-    ]
-    if max(heading_lines, default=1) > 1:
-        ws.row_dimensions[heading_row].height = min(MAX_HEADING_HEIGHT, LINE_HEIGHT * max(heading_lines) + 4)
+            text = value if value.__class__ is str else str(value)
+            length = len(text) if "\n" not in text else max(map(len, text.split("\n")))
+            if length > longest[column]:
+                longest[column] = length
+    return [max(MIN_WIDTH, min(MAX_WIDTH, length + 2)) for length in longest]
 
 
-def _finish_table(ws: Worksheet, heading_row: int, column_count: int, row_count: int) -> None:
-    """Freeze the header, put an autofilter on it, fit the widths."""
-    last_row = heading_row + max(row_count, 0)
-    ws.freeze_panes = ws.cell(row=heading_row + 1, column=1).coordinate
-    ws.auto_filter.ref = f"A{heading_row}:{get_column_letter(column_count)}{last_row}"
-    _fit_widths(ws, heading_row, column_count)
+def heading_height(headings: Sequence[str], widths: Sequence[int]) -> float | None:
+    """Height of a heading row whose headings wrap onto several lines at these widths; None for one line."""
+    lines = max((math.ceil(len(heading) * 1.1 / (width - 1)) for heading, width in zip(headings, widths) if heading), default=1)
+    return min(MAX_HEADING_HEIGHT, LINE_HEIGHT * lines + 4) if lines > 1 else None
+
+
+def print_setup(ws: Worksheet, title_rows: tuple[int, int] | None, footer: str | None) -> None:
+    """Landscape A4, one page wide, ``title_rows`` (from 0) on every page, page numbers on the
+    left of the footer and ``footer`` on the right, so a printed page can be traced to what it shows."""
+    ws.set_landscape()
+    ws.set_paper(PAPER_A4)
+    ws.fit_to_pages(1, 0)
+    if title_rows:
+        ws.repeat_rows(*title_rows)
+    ws.set_footer("&LPage &P of &N" + (f"&R{footer.replace('&', '&&')}" if footer else ""))
+
+
+class RowCells(Sequence):
+    """The cells of record rows, computed on each read: the inventory is too long to hold twice."""
+
+    def __init__(self, rows: Sequence):
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        return self.rows[index].cells()
+
+    def __iter__(self) -> Iterator[list]:
+        return (row.cells() for row in self.rows)
+
+
+@contextmanager
+def _binary_stream(destination: str | os.PathLike | BinaryIO) -> Iterator[BinaryIO]:
+    if isinstance(destination, (str, os.PathLike)):
+        with open(destination, "wb") as stream:
+            yield stream
+    else:
+        yield destination
+
+
+@contextmanager
+def open_workbook(destination: str | os.PathLike | BinaryIO, created: datetime, title: str, subject: str = "") -> Iterator[WorkbookWriter]:
+    """A :class:`WorkbookWriter` onto a path or a binary stream (a download buffer); the file is
+    complete when the block ends. The rows wait in a private temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="ropa-xlsx-") as folder, _binary_stream(destination) as stream:
+        writer = WorkbookWriter(stream, folder)
+        writer.book.set_properties({"title": title, "subject": subject, "author": CREATOR, "created": created})
+        try:
+            yield writer
+        except BaseException:
+            writer.discard()
+            raise
+        writer.book.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,101 +328,84 @@ def _finish_table(ws: Worksheet, heading_row: int, column_count: int, row_count:
 # --------------------------------------------------------------------------------------------
 
 
-def _contact_block(ws: Worksheet, organisation: OrganisationContacts | None, regimes: Sequence[str]) -> None:
+def _revision_footer(record: Record) -> str:
+    return f"Catalogue revision: {record.revision.text() if record.revision else 'no ingest run'}"
+
+
+def _contact_block(writer: WorkbookWriter, ws: Worksheet, organisation: OrganisationContacts | None, regimes: Sequence[str]) -> None:
     """Rows 1-6: who keeps the record (Article 30(1)(a)), and the colour key."""
     blocks: list[tuple[str, Contact | None]] = (
         organisation.blocks() if organisation else [("Controller", None), ("Data Protection Officer", None), ("Representative", None)]
     )
-    for offset, (title, contact) in enumerate(blocks, start=2):
-        _style_heading(_put(ws, CONTACT_FIRST_ROW, offset, title), TABLE_HEADER_FILL)
-        for row, (_, attribute) in enumerate(CONTACT_FIELDS, start=CONTACT_FIRST_ROW + 1):
-            _put(ws, row, offset, getattr(contact, attribute) if contact else "").alignment = WRAP_TOP
-    for row, (label, _) in enumerate(CONTACT_FIELDS, start=CONTACT_FIRST_ROW + 1):
-        _put(ws, row, 1, label).font = BOLD
-    legend_row = CONTACT_FIRST_ROW + len(CONTACT_FIELDS) + 1
-    _put(ws, legend_row, 1, "Key").font = BOLD
-    _style_heading(_put(ws, legend_row, 2, REQUIRED_LEGEND), REQUIRED_FILL)
-    _style_heading(_put(ws, legend_row, 3, OPTIONAL_LEGEND), OPTIONAL_FILL)
+    top = CONTACT_FIRST_ROW - 1
+    for column, (title, _) in enumerate(blocks, start=1):
+        writer.put(ws, top, column, title, "table heading")
+    for row, (label, attribute) in enumerate(CONTACT_FIELDS, start=top + 1):
+        writer.put(ws, row, 0, label, "bold")
+        for column, (_, contact) in enumerate(blocks, start=1):
+            writer.put(ws, row, column, getattr(contact, attribute) if contact else "")
+    legend_row = top + len(CONTACT_FIELDS) + 1
+    writer.put(ws, legend_row, 0, "Key", "bold")
+    writer.put(ws, legend_row, 1, REQUIRED_LEGEND, "required")
+    writer.put(ws, legend_row, 2, OPTIONAL_LEGEND, "optional")
     if regimes:
-        _put(ws, legend_row, 4, "Kept under: " + ", ".join(regimes)).alignment = WRAP_TOP
+        writer.put(ws, legend_row, 3, "Kept under: " + ", ".join(regimes))
 
 
-def _column_headings(ws: Worksheet, columns: Sequence[RecordColumn]) -> None:
-    """Row 8: section headings merged over their columns; row 9: column headings, coloured by
-    whether the law requires them, each with the provision it rests on as a note."""
-    start = 0
+def _section_headings(writer: WorkbookWriter, ws: Worksheet, columns: Sequence[RecordColumn]) -> None:
+    """Row 8: section headings merged over their columns."""
+    row, start = SECTION_ROW - 1, 0
     while start < len(columns):
         end = start
         while end + 1 < len(columns) and columns[end + 1].section == columns[start].section:
             end += 1
-        cell = _put(ws, SECTION_ROW, columns[start].number, columns[start].section)
-        cell.font, cell.fill, cell.alignment = SECTION_FONT, SECTION_FILL, HEADING_ALIGNMENT
         if end > start:
-            ws.merge_cells(f"{columns[start].letter}{SECTION_ROW}:{columns[end].letter}{SECTION_ROW}")
+            ws.merge_range(row, start, row, end, "", writer.format("section"))
+        writer.put(ws, row, start, columns[start].section, "section")
         start = end + 1
-    for column in columns:
-        cell = _put(ws, HEADING_ROW, column.number, column.heading)
-        _style_heading(cell, REQUIRED_FILL if column.required else OPTIONAL_FILL)
-        note = Comment(f"{column.article}\n{'Required' if column.required else 'Optional'}", CREATOR)
-        note.width, note.height = 220, 60
-        cell.comment = note
 
 
-def _template_sheet(ws: Worksheet, record: Record, columns: Sequence[RecordColumn], rows: Sequence) -> None:
-    _contact_block(ws, record.organisation, record.regime_labels)
-    _column_headings(ws, columns)
-    links = _link_columns([column.heading for column in columns])
-    for offset, row in enumerate(rows):
-        _write_row(ws, FIRST_DATA_ROW + offset, row.cells(), links)
-    _finish_table(ws, HEADING_ROW, len(columns), len(rows))
-    _print_setup(ws, record, f"{SECTION_ROW}:{HEADING_ROW}")
+def _template_sheet(writer: WorkbookWriter, name: str, record: Record, columns: Sequence[RecordColumn], rows: Sequence) -> Worksheet:
+    """Contact block, section headings, then the column headings in row 9, coloured by whether the
+    law requires them, each with the provision it rests on as a note, and one row per entry."""
+    ws = writer.add_sheet(name)
+    _contact_block(writer, ws, record.organisation, record.regime_labels)
+    _section_headings(writer, ws, columns)
+    writer.write_table(
+        ws, HEADING_ROW - 1, [column.heading for column in columns], RowCells(rows),
+        heading_styles=["required" if column.required else "optional" for column in columns],
+        notes=[f"{column.article}\n{'Required' if column.required else 'Optional'}" for column in columns],
+    )
+    print_setup(ws, (SECTION_ROW - 1, HEADING_ROW - 1), _revision_footer(record))
+    return ws
 
 
-def _table_sheet(ws: Worksheet, record: Record, headings: Sequence[str], rows: Sequence) -> None:
-    """A plain table: styled header in row 1, one row per entry."""
-    for column, heading in enumerate(headings, start=1):
-        _style_heading(_put(ws, 1, column, heading), TABLE_HEADER_FILL)
-    links = _link_columns(headings)
-    for offset, row in enumerate(rows):
-        _write_row(ws, 2 + offset, row.cells(), links)
-    _finish_table(ws, 1, len(headings), len(rows))
-    _print_setup(ws, record, "1:1")
-
-
-def _print_setup(ws: Worksheet, record: Record, title_rows: str | None) -> None:
-    """Landscape, one page wide, header rows on every page, page numbers and the catalogue
-    revision in the footer, so a printed page can be traced to the catalogue state it shows."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.left.text = "Page &P of &N"
-    revision = record.revision.text() if record.revision else "no ingest run"
-    ws.oddFooter.right.text = f"Catalogue revision: {revision}".replace("&", "&&")
-
-
-def _choice_lists(workbook: Workbook) -> dict[str, str]:
+def _choice_lists(writer: WorkbookWriter) -> dict[str, str]:
     """The hidden "Lists" sheet with one column per drop-down; column key -> range reference.
 
     Excel limits a literal list to 255 characters, which the Article 9 labels exceed, so the
     validations point at cells instead."""
-    ws = workbook.create_sheet(LISTS_SHEET)
-    ws.sheet_state = "hidden"
-    references: dict[str, str] = {}
-    columns: dict[tuple[str, ...], str] = {}
+    ws = writer.add_sheet(LISTS_SHEET)
+    ws.hide()
     headings = {column.key: column.heading for column in CONTROLLER_COLUMNS}
+    lists: dict[tuple[str, ...], int] = {}
     for key, choices in COLUMN_CHOICES.items():
-        if choices not in columns:
-            number = len(columns) + 1
-            _put(ws, 1, number, headings[key]).font = BOLD
-            for offset, choice in enumerate(choices, start=2):
-                _put(ws, offset, number, choice)
-            letter = get_column_letter(number)
-            columns[choices] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(choices) + 1}"
-        references[key] = columns[choices]
+        if choices not in lists:
+            writer.put(ws, 0, len(lists), headings[key], "bold")
+            lists[choices] = len(lists)
+    for row, choices in enumerate(_columns_as_rows(list(lists)), start=1):
+        for column, choice in enumerate(choices):
+            writer.put(ws, row, column, choice, "plain")
+    references = {}
+    for key, choices in COLUMN_CHOICES.items():
+        letter = column_letter(lists[choices] + 1)
+        references[key] = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}"
     return references
+
+
+def _columns_as_rows(columns: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Lists side by side as rows (a sheet is written row by row); shorter lists end in blanks."""
+    return [[column[row] if row < len(column) else "" for column in columns] for row in range(max(map(len, columns), default=0))]
 
 
 def _basis_validations(ws: Worksheet, references: dict[str, str]) -> None:
@@ -294,68 +413,29 @@ def _basis_validations(ws: Worksheet, references: dict[str, str]) -> None:
     A warning, not a stop: a value outside the list (kept from an import) stays possible."""
     for column in CONTROLLER_COLUMNS:
         if column.key in references:
-            validation = DataValidation(
-                type="list", formula1=references[column.key], allow_blank=True, showErrorMessage=True,
-                errorStyle="warning", errorTitle=column.heading[:32], error="Not one of the listed values.",
-            )
-            validation.add(f"{column.letter}{FIRST_DATA_ROW}:{column.letter}1048576")
-            ws.add_data_validation(validation)
+            ws.data_validation(FIRST_DATA_ROW - 1, column.number - 1, LAST_EXCEL_ROW - 1, column.number - 1, {
+                "validate": "list", "source": f"={references[column.key]}", "ignore_blank": True,
+                "error_type": "warning", "error_title": column.heading[:32], "error_message": "Not one of the listed values.",
+            })
 
 
-def _cover_sheet(ws: Worksheet, record: Record) -> None:
+def _cover_sheet(writer: WorkbookWriter, record: Record) -> None:
     """What the record is and which catalogue state it shows, then the colour key."""
-    _put(ws, 1, 1, "Record of processing activities (Article 30)").font = TITLE_FONT
-    row = 3
-    for label, value in record.cover():
-        _put(ws, row, 1, label).font = BOLD
-        _put(ws, row, 2, value).alignment = WRAP_TOP
-        row += 1
-    row += 1
-    _put(ws, row, 1, "Key").font = BOLD
-    _style_heading(_put(ws, row, 2, REQUIRED_LEGEND), REQUIRED_FILL)
-    _style_heading(_put(ws, row + 1, 2, OPTIONAL_LEGEND), OPTIONAL_FILL)
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 28, 90
-    _print_setup(ws, record, None)
+    ws = writer.add_sheet(COVER_SHEET)
+    writer.put(ws, 0, 0, "Record of processing activities (Article 30)", "title")
+    row = writer.write_labels(ws, 2, record.cover()) + 1
+    writer.put(ws, row, 0, "Key", "bold")
+    writer.put(ws, row, 1, REQUIRED_LEGEND, "required")
+    writer.put(ws, row + 1, 1, OPTIONAL_LEGEND, "optional")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 90)
+    print_setup(ws, None, _revision_footer(record))
 
 
-# --------------------------------------------------------------------------------------------
-# Saving
-# --------------------------------------------------------------------------------------------
-
-
-class _FixedTimeZipFile(zipfile.ZipFile):
-    """A zip whose entries all carry one timestamp, so equal content gives equal bytes."""
-
-    def __init__(self, file, date_time: tuple[int, int, int, int, int, int]):
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        self._date_time = date_time
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._date_time)
-            zinfo_or_arcname.compress_type = self.compression
-            zinfo_or_arcname.external_attr = 0o600 << 16
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        with open(filename, "rb") as source:
-            self.writestr(arcname or Path(filename).name, source.read(), compress_type, compresslevel)
-
-
-def _document_time(record: Record) -> datetime:
-    moment = record.generated_at or FIXED_DOCUMENT_TIME
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
-def _ico_sheets(workbook: Workbook, record: Record) -> None:
-    cover = workbook.active
-    cover.title = COVER_SHEET
-    _cover_sheet(cover, record)
-    controller = workbook.create_sheet(CONTROLLER_SHEET)
-    _template_sheet(controller, record, CONTROLLER_COLUMNS, record.controller_rows)
-    _template_sheet(workbook.create_sheet(PROCESSOR_SHEET), record, PROCESSOR_COLUMNS, record.processor_rows)
+def _ico_sheets(writer: WorkbookWriter, record: Record) -> None:
+    _cover_sheet(writer, record)
+    controller = _template_sheet(writer, CONTROLLER_SHEET, record, CONTROLLER_COLUMNS, record.controller_rows)
+    _template_sheet(writer, PROCESSOR_SHEET, record, PROCESSOR_COLUMNS, record.processor_rows)
     for title, headings, rows in (
         (TRANSFERS_SHEET, TRANSFER_HEADINGS, record.transfer_rows),
         (SYSTEMS_SHEET, SYSTEM_HEADINGS, record.system_rows),
@@ -365,8 +445,8 @@ def _ico_sheets(workbook: Workbook, record: Record) -> None:
         (SECURITY_SHEET, SECURITY_HEADINGS, record.security_rows),
         (TAXONOMY_SHEET, TAXONOMY_HEADINGS, record.taxonomy_rows),
     ):
-        _table_sheet(workbook.create_sheet(title), record, headings, rows)
-    _basis_validations(controller, _choice_lists(workbook))
+        writer.table_sheet(title, headings, RowCells(rows), _revision_footer(record))
+    _basis_validations(controller, _choice_lists(writer))
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +471,7 @@ def sheet_name(text: str, taken: set[str]) -> str:
     return name
 
 
-def _cnil_register(ws: Worksheet, record: Record) -> None:
+def _cnil_register(writer: WorkbookWriter, record: Record) -> None:
     """The summary: one line per controller activity, as the CNIL register opens."""
     dates = {entry.activity_id: entry for entry in record.activity_dates}
     rows = []
@@ -402,12 +482,7 @@ def _cnil_register(ws: Worksheet, record: Record) -> None:
             updated.last_asserted_at.date().isoformat() if updated and updated.last_asserted_at else "",
             row.purposes.split("\n", 1)[0], "Yes" if (row.special_category or row.criminal_offence) else "No",
         ])
-    for column, heading in enumerate(CNIL_REGISTER_HEADINGS, start=1):
-        _style_heading(_put(ws, 1, column, heading), TABLE_HEADER_FILL)
-    for offset, cells in enumerate(rows, start=2):
-        _write_row(ws, offset, cells)
-    _finish_table(ws, 1, len(CNIL_REGISTER_HEADINGS), len(rows))
-    _print_setup(ws, record, "1:1")
+    writer.table_sheet(CNIL_REGISTER_SHEET, CNIL_REGISTER_HEADINGS, rows, _revision_footer(record))
 
 
 def _cnil_activity_sections(record: Record, row: ControllerRow) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -436,65 +511,47 @@ def _cnil_activity_sections(record: Record, row: ControllerRow) -> list[tuple[st
     ]
 
 
-def _cnil_activity_sheet(ws: Worksheet, record: Record, row: ControllerRow) -> None:
-    _put(ws, 1, 1, row.activity_name).font = TITLE_FONT
-    _put(ws, 2, 1, "Reference").font = BOLD
-    _put(ws, 2, 2, row.activity_id)
-    line = 4
+def _cnil_activity_sheet(writer: WorkbookWriter, name: str, record: Record, row: ControllerRow) -> None:
+    ws = writer.add_sheet(name)
+    writer.put(ws, 0, 0, row.activity_name, "title")
+    writer.put(ws, 1, 0, "Reference", "bold")
+    writer.put(ws, 1, 1, row.activity_id, "plain")
+    line = 3
     for section, items in _cnil_activity_sections(record, row):
-        cell = _put(ws, line, 1, section)
-        cell.font, cell.fill = SECTION_FONT, SECTION_FILL
-        ws.merge_cells(start_row=line, start_column=1, end_row=line, end_column=2)
-        line += 1
-        for item, text in items:
-            _put(ws, line, 1, item).font = BOLD
-            _put(ws, line, 2, text).alignment = WRAP_TOP
-            line += 1
-        line += 1
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 40, 100
-    _print_setup(ws, record, None)
+        ws.merge_range(line, 0, line, 1, "", writer.format("band"))
+        writer.put(ws, line, 0, section, "band")
+        line = writer.write_labels(ws, line + 1, items) + 1
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 100)
+    print_setup(ws, None, _revision_footer(record))
 
 
-def _cnil_sheets(workbook: Workbook, record: Record) -> None:
-    register = workbook.active
-    register.title = CNIL_REGISTER_SHEET
-    _cnil_register(register, record)
+def _cnil_sheets(writer: WorkbookWriter, record: Record) -> None:
+    _cnil_register(writer, record)
     taken = {CNIL_REGISTER_SHEET.casefold()}
     for row in record.controller_rows:
-        _cnil_activity_sheet(workbook.create_sheet(sheet_name(row.activity_name, taken)), record, row)
+        _cnil_activity_sheet(writer, sheet_name(row.activity_name, taken), record, row)
 
 
-def build_workbook(record: Record, template: Template = "ico") -> Workbook:
-    """The workbook in memory (for callers that add sheets or stream it themselves)."""
+# --------------------------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------------------------
+
+
+def _document_time(record: Record) -> datetime:
+    """The record's generation time as naive UTC to the second (XlsxWriter writes it as UTC)."""
+    moment = record.generated_at or FIXED_DOCUMENT_TIME
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def write_workbook(record: Record, destination: str | os.PathLike | BinaryIO, template: Template = "ico") -> None:
+    """Write the record as an .xlsx file (a path, or a binary stream such as a download buffer),
+    in the ICO layout or the CNIL register layout."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown template '{template}': use one of {', '.join(TEMPLATES)}")
-    workbook = Workbook()
-    (_ico_sheets if template == "ico" else _cnil_sheets)(workbook, record)
-
-    moment = _document_time(record)
-    properties = workbook.properties
-    properties.creator = properties.lastModifiedBy = CREATOR
-    properties.created = properties.modified = moment
     name = record.organisation.controller.name if record.organisation else ""
-    properties.title = f"Record of processing activities{f' - {name}' if name else ''}"
-    properties.subject = "Article 30 UK GDPR / GDPR"
-    return workbook
-
-
-def write_workbook(record: Record, destination: Path | BinaryIO, template: Template = "ico") -> None:
-    """Write the record as an .xlsx file (a path, or a binary stream such as a download buffer),
-    in the ICO layout or the CNIL register layout.
-
-    openpyxl's own ``save`` stamps the current time into the properties and the zip entries;
-    writing through ExcelWriter with a fixed-time zip keeps the bytes a function of the record.
-    """
-    workbook = build_workbook(record, template)
-    moment = _document_time(record)
-    date_time = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)
-    target = str(destination) if isinstance(destination, Path) else destination
-    archive = _FixedTimeZipFile(target, date_time)
-    try:
-        ExcelWriter(workbook, archive).save()
-    except BaseException:
-        archive.close()
-        raise
+    title = f"Record of processing activities{f' - {name}' if name else ''}"
+    with open_workbook(destination, _document_time(record), title, "Article 30 UK GDPR / GDPR") as writer:
+        (_ico_sheets if template == "ico" else _cnil_sheets)(writer, record)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import pickle
 import re
+import subprocess
+import sys
+import tempfile
 import zipfile
 from datetime import UTC, datetime
 
@@ -20,10 +24,10 @@ from exports.workbook import (
     COVER_SHEET,
     INVENTORY_SHEET,
     LISTS_SHEET,
-    OPTIONAL_FILL,
+    OPTIONAL_COLOUR,
     PROCESSOR_SHEET,
     RECIPIENTS_SHEET,
-    REQUIRED_FILL,
+    REQUIRED_COLOUR,
     RETENTION_SHEET,
     SECURITY_SHEET,
     SYSTEMS_SHEET,
@@ -91,7 +95,7 @@ def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
 def test_required_headings_are_styled_apart(workbook_path):
     ws = load_workbook(workbook_path)[CONTROLLER_SHEET]
     fill = lambda cell: ws[cell].fill.fgColor.rgb[-6:]  # noqa: E731
-    required, optional = REQUIRED_FILL.fgColor.rgb[-6:], OPTIONAL_FILL.fgColor.rgb[-6:]
+    required, optional = REQUIRED_COLOUR[1:], OPTIONAL_COLOUR[1:]
     assert required != optional
     for column in CONTROLLER_COLUMNS:
         assert fill(f"{column.letter}9") == (required if column.required else optional), column.heading
@@ -103,8 +107,9 @@ def test_required_headings_are_styled_apart(workbook_path):
 def test_widths_are_fitted_within_a_cap(workbook_path):
     ws = load_workbook(workbook_path)[CONTROLLER_SHEET]
     widths = [ws.column_dimensions[c.letter].width for c in CONTROLLER_COLUMNS]
-    assert all(10 <= width <= 60 for width in widths)
+    assert all(10 <= int(width) <= 60 for width in widths)  # Excel stores a width with the cell padding (+0.71 for Calibri 11)
     assert ws.column_dimensions["F"].width > ws.column_dimensions["X"].width  # recipients text vs "No"
+    assert ws.row_dimensions[9].height > 2 * 15  # the long headings wrap onto several lines
 
 
 def test_processor_transfer_and_system_sheets(workbook_path):
@@ -133,12 +138,32 @@ def test_document_properties_and_bytes_are_stable(loaded_catalog, tmp_path):
     assert properties.created == properties.modified == datetime(2020, 1, 1)
 
 
-def test_generation_time_and_streams(loaded_catalog):
+def test_generation_time_and_streams(loaded_catalog, tmp_path):
     moment = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    record = _record(loaded_catalog, generated_at=moment)
     buffer = io.BytesIO()
-    write_workbook(_record(loaded_catalog, generated_at=moment), buffer)
+    write_workbook(record, buffer)
     properties = load_workbook(io.BytesIO(buffer.getvalue())).properties
     assert properties.created == properties.modified == datetime(2026, 11, 25, 9, 30)
+    write_workbook(record, tmp_path / "file.xlsx")
+    assert buffer.getvalue() == (tmp_path / "file.xlsx").read_bytes()  # a download gets the same bytes as a file
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unreadable:
+    def cells(self):
+        raise RuntimeError("cannot read this row")
+
+
+def test_a_failed_export_leaves_no_temporary_files(loaded_catalog, tmp_path, monkeypatch):
+    """Rows wait in temporary files until the workbook is assembled; a failure must not leave them behind."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    record = dataclasses.replace(_record(loaded_catalog), inventory_rows=(_Unreadable(),))
+    with pytest.raises(RuntimeError, match="cannot read this row"):
+        write_workbook(record, io.BytesIO())
+    assert list(scratch.iterdir()) == []
 
 
 # ---- formula injection -------------------------------------------------------------------------
@@ -191,6 +216,18 @@ def test_every_formula_trigger_gets_a_quote_prefix(loaded_catalog, tmp_path, tex
     assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
 
 
+def test_text_shaped_like_xml_markup_is_escaped(loaded_catalog, tmp_path):
+    """XlsxWriter would copy a string between <r> and </r> into the sheet unescaped (as rich text)."""
+    markup = '<r><t>x</t></r></is></c><c r="B10"><f>1+1</f></c><c r="C10" t="inlineStr"><is><r><t>y</t></r>'
+    record = _record(loaded_catalog)
+    row = dataclasses.replace(record.controller_rows[0], business_function=markup)
+    path = tmp_path / "markup.xlsx"
+    write_workbook(dataclasses.replace(record, controller_rows=(row,)), path)
+    cell = load_workbook(path)[CONTROLLER_SHEET]["A10"]
+    assert (cell.value, cell.data_type) == (markup, "s")
+    assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
+
+
 # ---- cover, annexes and presentation -------------------------------------------------------------
 
 
@@ -213,7 +250,7 @@ def test_cover_names_the_record_and_its_catalogue_state(loaded_catalog, tmp_path
     assert values["Content SHA-256"] == record.content_sha256 and re.fullmatch(r"[0-9a-f]{64}", record.content_sha256)
     legend = next(row for row in workbook[COVER_SHEET].iter_rows() if row[0].value == "Key")
     fill = legend[1].fill.fgColor.rgb[-6:]
-    assert legend[1].value.startswith("Required") and fill == REQUIRED_FILL.fgColor.rgb[-6:]
+    assert legend[1].value.startswith("Required") and fill == REQUIRED_COLOUR[1:]
 
 
 def test_annex_sheets(workbook_path):
@@ -274,7 +311,8 @@ def test_every_sheet_prints_landscape_one_page_wide_with_titles_and_footer(workb
         if ws.sheet_state == "hidden":
             continue
         assert ws.page_setup.orientation == "landscape", ws.title
-        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
+        assert ws.page_setup.fitToWidth in (None, 1)  # absent means 1 page wide (ECMA-376 default)
+        assert (ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage, ws.page_setup.paperSize) == (0, True, 9)
         assert ws.oddFooter.left.text == "Page &P of &N"
         assert re.match(r"Catalogue revision: revision \d+ \(", ws.oddFooter.right.text)
     assert workbook[CONTROLLER_SHEET].print_title_rows == "$8:$9"
@@ -317,6 +355,26 @@ def test_cnil_activity_sheets_get_valid_unique_names(loaded_catalog, tmp_path):
     assert names == [
         "Register", "Payroll UK 2024 25 draft", "Payroll UK 2024 25 draft (2)", "Quoted", "x" * 31, "x" * 27 + " (2)", "Register (2)",
     ]
+
+
+def test_a_register_of_many_activities_needs_few_open_files(loaded_catalog, tmp_path):
+    """One sheet per activity: each sheet's row file is closed once the sheet is written, so a
+    register of more activities than the process may open files still writes (limit set to 200)."""
+    record = _record(loaded_catalog)
+    first = record.controller_rows[0]
+    rows = tuple(dataclasses.replace(first, activity_name=f"Activity {n}", activity_id=f"a{n}") for n in range(300))
+    (tmp_path / "record.pickle").write_bytes(pickle.dumps(dataclasses.replace(record, controller_rows=rows)))
+    script = (
+        "import pickle, resource, sys\n"
+        "from pathlib import Path\n"
+        "from exports.workbook import write_workbook\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (200, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+        "folder = Path(sys.argv[1])\n"
+        "write_workbook(pickle.loads((folder / 'record.pickle').read_bytes()), folder / 'cnil.xlsx', template='cnil')\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=300)
+    names = load_workbook(tmp_path / "cnil.xlsx", read_only=True).sheetnames
+    assert len(names) == 301 and names[-1] == "Activity 299"
 
 
 def test_sheet_names():
