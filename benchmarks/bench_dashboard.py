@@ -13,6 +13,8 @@ never exceed the map's drawing budget.
 
 Prints a table as it goes; exits 1 if the map ever sends more edges than its budget (times are only
 reported). A page slower than ``--timeout`` ends the measurements (its script thread cannot be stopped).
+Beside each wall-clock time it prints the CPU seconds the process used, and the load average before
+and after: on a machine shared with other work the CPU time is the steadier figure to compare.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,7 +54,7 @@ def load(path: Path, systems: int, fields: int) -> float:
 
 def pages() -> list[str]:
     """Every page script the app may register, in navigation order where known."""
-    # The activities page waits for the Article 30 record (catalog.record), the slowest to derive: last.
+    # The activities page derives the Article 30 registers (catalog.record), once the slowest: last.
     order = ["overview", "flow_map", "transfers", "lineage", "findings", "register", "review", "history", "activities"]
     present = {path.stem for path in (ROOT / "dashboards" / "views").glob("*.py") if path.stem != "__init__"}
     return [name for name in order if name in present] + sorted(present - set(order))
@@ -63,6 +66,21 @@ def map_edges(app) -> int | None:
         return None
     spec = charts[0].proto.spec
     return sum(1 for line in spec.splitlines() if " -> " in line and "legend_" not in line)
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+class Stopwatch:
+    """Wall-clock and process CPU seconds of a block (the app's script thread runs in this process)."""
+
+    def __enter__(self) -> Self:
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.started, time.process_time() - self.cpu_started
 
 
 def main() -> int:
@@ -87,35 +105,35 @@ def main() -> int:
     os.environ[DATABASE_URL_ENV] = url
     os.environ.setdefault("ROPA_LOCAL_ROLE", "dpo")
 
-    started = time.perf_counter()
-    app = AppTest.from_file(str(APP), default_timeout=max(args.timeout, 900)).run()
-    cold = time.perf_counter() - started
+    print(f"load average (1, 5, 15 min): {load_average()}")
+    with Stopwatch() as cold:
+        app = AppTest.from_file(str(APP), default_timeout=max(args.timeout, 900)).run()
     if app.exception:
         print("the app failed:", [e.value for e in app.exception], flush=True)
         return 2
-    print(f"cold start (imports, snapshot of the catalogue, overview): {cold:.2f} s", flush=True)
+    print(f"cold start (imports, snapshot of the catalogue, overview): {cold.wall:.2f} s ({cold.cpu:.2f} s CPU)", flush=True)
 
     print()
-    print(f"{'page':<12} {'first render':>13} {'rerun':>8}  {'goal':<6} {'map edges sent':>15}  problems", flush=True)
+    print(f"{'page':<12} {'first render':>13} {'CPU':>7} {'rerun':>8}  {'goal':<6} {'map edges sent':>15}  problems", flush=True)
     over_budget = False
     for name in pages():
-        first = time.perf_counter()
         try:
-            app.switch_page(f"views/{name}.py").run(timeout=args.timeout)
+            with Stopwatch() as first:
+                app.switch_page(f"views/{name}.py").run(timeout=args.timeout)
         except RuntimeError as exc:  # AppTest's timeout: the page's script thread cannot be stopped
             print(f"{name:<12} {f'> {args.timeout:.0f} s':>13}  TIMEOUT ({exc}); measuring stops here", flush=True)
             break
-        first = time.perf_counter() - first
-        again = time.perf_counter()
-        app.run(timeout=args.timeout)
-        again = time.perf_counter() - again
+        with Stopwatch() as again:
+            app.run(timeout=args.timeout)
         problems = [e.value for e in app.exception] + [e.value for e in app.error]
         edges = map_edges(app) if name == "flow_map" else None
         if edges is not None and edges > DEFAULT_BUDGET:
             over_budget = True
-        verdict = "ok" if first < GOAL_SECONDS else "SLOW"
+        verdict = "ok" if first.wall < GOAL_SECONDS else "SLOW"
         sent = "" if edges is None else f"{edges} / {DEFAULT_BUDGET}"
-        print(f"{name:<12} {first:>11.2f} s {again:>6.2f} s  {verdict:<6} {sent:>15}  {'; '.join(str(p)[:80] for p in problems)}", flush=True)
+        print(f"{name:<12} {first.wall:>11.2f} s {first.cpu:>5.2f} s {again.wall:>6.2f} s  {verdict:<6} {sent:>15}  "
+              f"{'; '.join(str(p)[:80] for p in problems)}", flush=True)
+    print(f"\nload average (1, 5, 15 min): {load_average()}")
     if over_budget:
         print(f"\nFAIL: the map sent more than its budget of {DEFAULT_BUDGET} edges")
         return 1

@@ -8,10 +8,12 @@ Used by the dashboard's history page and reusable by the CLI.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import String, type_coerce
 from sqlmodel import Session, select
 
 from catalog.models import ChangeEvent
@@ -28,15 +30,43 @@ def as_utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+#: An entry's latest event: its id (the revision) and its document after the change as stored.
+Latest = tuple[int, Any]
+
+
+def _latest_events(session: Session, *conditions) -> dict[EntryKey, Latest]:
+    """Each entry's latest event among those meeting ``conditions``. Documents stay as the driver
+    returns them (JSON text on SQLite) and are decoded only when needed: a diff compares the
+    documents of the few entries that changed, not of the whole catalogue."""
+    statement = (
+        select(ChangeEvent.id, ChangeEvent.entry_kind, ChangeEvent.entry_id, type_coerce(ChangeEvent.after, String))
+        .where(ChangeEvent.entry_kind.in_(sorted(ENTRY_KINDS)), *conditions)
+        .order_by(ChangeEvent.id)
+    )
+    return {(kind, entry_id): (event_id, stored) for event_id, kind, entry_id, stored in session.execute(statement)}
+
+
+def _decoded(stored: Any) -> dict | None:
+    return json.loads(stored) if isinstance(stored, str) else stored
+
+
+def _is_current(stored: Any) -> bool:
+    """Whether a document as stored is an entry's (a retirement stores None: SQL NULL or JSON null)."""
+    return stored is not None and stored != "null"
+
+
+def _documents(latest: dict[EntryKey, Latest]) -> dict[EntryKey, dict]:
+    return {key: _decoded(stored) for key, (_, stored) in sorted(latest.items()) if _is_current(stored)}
+
+
+def _until(when: datetime | None) -> list:
+    """The condition for events at or before ``when`` (none for None: up to now)."""
+    return [] if when is None else [ChangeEvent.at <= as_utc(when)]
+
+
 def state_at(session: Session, when: datetime | None) -> dict[EntryKey, dict]:
     """Document of every entry current at ``when`` (inclusive; None means now), by (kind, id)."""
-    statement = select(ChangeEvent).where(ChangeEvent.entry_kind.in_(sorted(ENTRY_KINDS)))
-    if when is not None:
-        statement = statement.where(ChangeEvent.at <= as_utc(when))
-    latest: dict[EntryKey, dict | None] = {}
-    for event in session.exec(statement.order_by(ChangeEvent.id)).all():
-        latest[(event.entry_kind, event.entry_id)] = event.after
-    return {key: document for key, document in sorted(latest.items()) if document is not None}
+    return _documents(_latest_events(session, *_until(when)))
 
 
 @dataclass(frozen=True)
@@ -112,9 +142,26 @@ def diff_states(a: dict[EntryKey, dict], b: dict[EntryKey, dict]) -> Diff:
 
 
 def diff_between(session: Session, start: datetime | None, end: datetime | None) -> Diff:
-    """What changed from ``start`` to ``end`` (None for ``start`` is the empty catalogue, for ``end`` now)."""
-    before = state_at(session, start) if start is not None else {}
-    return diff_states(before, state_at(session, end))
+    """What changed from ``start`` to ``end`` (None for ``start`` is the empty catalogue, for ``end`` now).
+
+    The same as :func:`diff_states` of the two states, without decoding every document: an entry
+    whose latest event is the same at both moments has not changed.
+    """
+    before = _latest_events(session, *_until(start)) if start is not None else {}
+    after = _latest_events(session, *_until(end))
+    diff = Diff()
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, (None, None)), after.get(key, (None, None))
+        was, now = _is_current(old[1]), _is_current(new[1])
+        if now and not was:
+            diff.added.append(key)
+        elif was and not now:
+            diff.retired.append(key)
+        elif was and old[0] != new[0]:
+            changes = attribute_changes(_decoded(old[1]), _decoded(new[1]))
+            if changes:
+                diff.changed[key] = changes
+    return diff
 
 
 # ---- revisions: the catalogue as of a change event ---------------------------------------------
@@ -125,15 +172,7 @@ def state_at_revision(session: Session, revision: int | None) -> dict[EntryKey, 
     0 is the empty catalogue. Exact even within one run, whose events share one time."""
     if not revision:
         return {}
-    statement = (
-        select(ChangeEvent)
-        .where(ChangeEvent.entry_kind.in_(sorted(ENTRY_KINDS)), ChangeEvent.id <= revision)
-        .order_by(ChangeEvent.id)
-    )
-    latest: dict[EntryKey, dict | None] = {}
-    for event in session.exec(statement).all():
-        latest[(event.entry_kind, event.entry_id)] = event.after
-    return {key: document for key, document in sorted(latest.items()) if document is not None}
+    return _documents(_latest_events(session, ChangeEvent.id <= revision))
 
 
 def revision_end(session: Session, revision: int) -> int:

@@ -22,15 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from functools import cached_property
+from functools import cache, cached_property
+from operator import attrgetter
 
 from sqlmodel import Session, select
 
 from catalog.graph import CatalogGraph, NodeKind, node_key
 from catalog.jurisdictions import Jurisdictions, Regime, load_jurisdictions
 from catalog.models import (
-    ActivityRecipient,
-    ActivitySystem,
     ChangeEvent,
     DataField,
     Dataset,
@@ -40,7 +39,6 @@ from catalog.models import (
     ProcessingActivity,
     System,
 )
-from catalog.snapshot import current_rows
 from catalog.taxonomy import Taxonomy, TaxonomyKind, load_taxonomy
 from catalog.transfers import Transfer, derive_transfers
 from catalog.vocab import (
@@ -612,6 +610,15 @@ class Record:
         return lines
 
 
+@dataclass(frozen=True)
+class Registers:
+    """The controller record (Article 30(1)) and the processor record (Article 30(2)) alone, without
+    the annexes: what a reader needs first, in a fraction of the time the whole record takes."""
+
+    controller_rows: tuple[ControllerRow, ...]
+    processor_rows: tuple[ProcessorRow, ...]
+
+
 def _timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC to the second (stored times are naive UTC)."""
     if moment.tzinfo is not None:
@@ -641,8 +648,10 @@ _RECIPIENT_GROUP_TITLES = {
 }
 
 
+@cache
 def _member(enum: type[Enum], value: str | None):
-    """The enum member for a stored value, or None (unknown values are kept as text elsewhere)."""
+    """The enum member for a stored value, or None (unknown values are kept as text elsewhere);
+    cached: a record looks up the same few values for every row."""
     if value is None:
         return None
     try:
@@ -701,7 +710,11 @@ def _joined(items: Iterable[str], separator: str = LIST_SEPARATOR) -> str:
 
 
 class _RecordBuilder:
-    """Reads the current catalogue once, then derives every row from it."""
+    """Reads the current catalogue once, then derives every row from it.
+
+    The current rows come from the graph, which read them while loading. Labels, country names
+    and category texts repeat across tens of thousands of rows, so each is worked out once.
+    """
 
     def __init__(self, session: Session, taxonomy: Taxonomy, jurisdictions: Jurisdictions,
                  graph: CatalogGraph | None = None, transfers: list[Transfer] | None = None):
@@ -709,21 +722,22 @@ class _RecordBuilder:
         self.graph = graph if graph is not None else CatalogGraph.load(session)
         self.organisation = self.graph.organisation
         self.regimes = tuple(self.graph.regimes)
+        rows = self.graph.rows
         # sorted here, not by the database: PostgreSQL collations order '-' and '_' unlike SQLite
-        self.activities = sorted(session.exec(ProcessingActivity.current()).all(), key=lambda row: row.id)
-        self.systems = {row.id: row for row in sorted(session.exec(System.current()).all(), key=lambda row: row.id)}
-        self.parties = {row.id: row for row in sorted(session.exec(Party.current()).all(), key=lambda row: row.id)}
+        self.activities = sorted(rows.activities.values(), key=attrgetter("id"))
+        self.systems = {row.id: row for row in sorted(rows.systems.values(), key=attrgetter("id"))}
+        self.parties = {row.id: row for row in sorted(rows.parties.values(), key=attrgetter("id"))}
         self.locations = {row.id: row for row in session.exec(Location.current()).all()}
         self.datasets: dict[str, list[Dataset]] = defaultdict(list)
-        for dataset in sorted(current_rows(session, Dataset), key=lambda row: (row.system_id, row.name)):
+        for dataset in sorted(rows.datasets.values(), key=attrgetter("system_id", "name")):
             if dataset.system_id in self.systems:
                 self.datasets[dataset.system_id].append(dataset)
         self.activity_systems: dict[str, list[str]] = defaultdict(list)
-        for link in sorted(session.exec(select(ActivitySystem)).all(), key=lambda row: (row.activity_id, row.system_id)):
+        for link in sorted(rows.activity_systems, key=attrgetter("activity_id", "system_id")):
             if link.system_id in self.systems:
                 self.activity_systems[link.activity_id].append(link.system_id)
         self.activity_recipients: dict[str, list[str]] = defaultdict(list)
-        for link in sorted(session.exec(select(ActivityRecipient)).all(), key=lambda row: (row.activity_id, row.party_id)):
+        for link in sorted(rows.activity_recipients, key=attrgetter("activity_id", "party_id")):
             if link.party_id in self.parties:
                 self.activity_recipients[link.activity_id].append(link.party_id)
         self.flows_by_activity: dict[str, list] = defaultdict(list)
@@ -738,28 +752,48 @@ class _RecordBuilder:
         for transfer in self.transfers:
             self.transfers_by_activity[transfer.activity_id].append(transfer)
             self.transfers_by_exporter[transfer.exporter].append(transfer)
+        self.controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
+        self._category_labels: dict[str, str] = {}
+        self._categories_texts: dict[frozenset[str], str] = {}
+        self._country_names: dict[str, str] = {}
+        self._system_locations: dict[str, str] = {}
+
+    @cached_property
+    def fields(self) -> dict[int, list[DataField]]:
+        """Fields by dataset, in name order: only the annexes (inventory, retention, taxonomy) read them."""
         dataset_ids = {dataset.id for datasets in self.datasets.values() for dataset in datasets}
-        self.fields: dict[int, list[DataField]] = defaultdict(list)
-        for item in sorted(current_rows(session, DataField), key=lambda row: (row.dataset_id, row.name)):
+        fields: dict[int, list[DataField]] = defaultdict(list)
+        for item in sorted(self.graph.rows.fields.values(), key=attrgetter("dataset_id", "name")):
             if item.dataset_id in dataset_ids:
-                self.fields[item.dataset_id].append(item)
-        self.runs = {run.id: run for run in session.exec(select(IngestRun)).all()}
+                fields[item.dataset_id].append(item)
+        return fields
+
+    @cached_property
+    def runs(self) -> dict[int, IngestRun]:
+        return {run.id: run for run in self.session.exec(select(IngestRun)).all()}
 
     # ---- shared derivations ------------------------------------------------------------------
     def category_label(self, key: str) -> str:
         """The category's label, marked when it is special category or criminal offence data."""
-        label = self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key)
-        if self.taxonomy.article9_category(key):
-            return f"{label} (special category, Art 9)"
-        if self.taxonomy.article10_category(key):
-            return f"{label} (criminal offence data, Art 10)"
-        return label
+        if key not in self._category_labels:
+            label = self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key)
+            if self.taxonomy.article9_category(key):
+                label = f"{label} (special category, Art 9)"
+            elif self.taxonomy.article10_category(key):
+                label = f"{label} (criminal offence data, Art 10)"
+            self._category_labels[key] = label
+        return self._category_labels[key]
 
     def categories_text(self, keys: Iterable[str]) -> str:
-        return _joined(sorted({self.category_label(key) for key in keys}, key=str.casefold))
+        keys = frozenset(keys)
+        if keys not in self._categories_texts:
+            self._categories_texts[keys] = _joined(sorted({self.category_label(key) for key in keys}, key=str.casefold))
+        return self._categories_texts[keys]
 
     def country_name(self, code: str) -> str:
-        return self.jurisdictions.country_name(code)
+        if code not in self._country_names:
+            self._country_names[code] = self.jurisdictions.country_name(code)
+        return self._country_names[code]
 
     def special_text(self, key: str) -> str:
         """'Special category (Art 9): health' or 'Criminal offence data (Art 10)'; blank otherwise."""
@@ -814,8 +848,13 @@ class _RecordBuilder:
         return f"{location.name} ({', '.join(details)})"
 
     def system_locations(self, system_id: str) -> str:
-        location_ids = self.graph.node(node_key(NodeKind.SYSTEM, system_id)).get("locations", ())
-        return _joined(self.location_text(location_id) for location_id in location_ids if location_id in self.locations)
+        """Where a system is hosted; asked for by its row and by every activity that uses it."""
+        if system_id not in self._system_locations:
+            location_ids = self.graph.node(node_key(NodeKind.SYSTEM, system_id)).get("locations", ())
+            self._system_locations[system_id] = _joined(
+                self.location_text(location_id) for location_id in location_ids if location_id in self.locations
+            )
+        return self._system_locations[system_id]
 
     def party_text(self, party: Party) -> str:
         """'Cloudco Inc (US)': name with the countries where it receives or processes the data."""
@@ -1019,6 +1058,7 @@ class _RecordBuilder:
 
     # ---- annexes -----------------------------------------------------------------------------
     def transfer_row(self, transfer: Transfer) -> TransferRow:
+        gap_under = transfer.gap_under  # derived on each access: once here
         return TransferRow(
             flow_id=transfer.flow_id,
             activity=self.activity_names.get(transfer.activity_id, transfer.activity_id or ""),
@@ -1034,7 +1074,7 @@ class _RecordBuilder:
             eu_status=self.assessment_text(transfer, Regime.EU_GDPR),
             mechanism=_label(TransferMechanism, transfer.mechanism),
             assessment_ref=transfer.assessment_ref or "",
-            gap=f"Yes ({', '.join(regime.label for regime in transfer.gap_under)})" if transfer.has_gap else "No",
+            gap=f"Yes ({', '.join(regime.label for regime in gap_under)})" if gap_under else "No",
         )
 
     @staticmethod
@@ -1171,19 +1211,25 @@ class _RecordBuilder:
             country=organisation.country,
         )
 
+    def registers(self) -> Registers:
+        return Registers(
+            controller_rows=tuple(self.controller_row(activity) for activity in self.controller_activities),
+            processor_rows=tuple(self.processor_rows()),
+        )
+
     def build(self, generated_at: datetime | None, revision: CatalogueRevision | None = None) -> Record:
-        controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
+        registers = self.registers()
         return Record(
             organisation=self.organisation_contacts(),
             regimes=self.regimes,
-            controller_rows=tuple(self.controller_row(activity) for activity in controller_activities),
-            processor_rows=tuple(self.processor_rows()),
+            controller_rows=registers.controller_rows,
+            processor_rows=registers.processor_rows,
             transfer_rows=tuple(self.transfer_row(transfer) for transfer in self.transfers),
             system_rows=tuple(self.system_row(system) for system in self.systems.values()),
             generated_at=generated_at,
             inventory_rows=tuple(self.inventory_rows()),
             recipient_rows=tuple(self.recipient_rows()),
-            retention_rows=tuple(self.retention_rows(controller_activities)),
+            retention_rows=tuple(self.retention_rows(self.controller_activities)),
             security_rows=tuple(self.security_rows()),
             taxonomy_rows=tuple(self.taxonomy_rows()),
             revision=revision or self.revision(),
@@ -1211,3 +1257,17 @@ def build_record(
     """
     builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions(), graph, transfers)
     return builder.build(generated_at, revision)
+
+
+def build_registers(
+    session: Session,
+    *,
+    taxonomy: Taxonomy | None = None,
+    jurisdictions: Jurisdictions | None = None,
+    graph: CatalogGraph | None = None,
+    transfers: list[Transfer] | None = None,
+) -> Registers:
+    """The controller and processor rows of :func:`build_record`, equal to its, without the annexes:
+    for a reader that shows the registers first and builds the whole record only when asked."""
+    builder = _RecordBuilder(session, taxonomy or load_taxonomy(), jurisdictions or load_jurisdictions(), graph, transfers)
+    return builder.registers()

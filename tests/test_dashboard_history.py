@@ -58,6 +58,21 @@ def test_state_at_and_diff_show_exactly_the_change(catalog):
     ]}
 
 
+def test_diff_between_any_two_moments_is_the_diff_of_the_two_states(catalog):
+    """diff_between skips the documents of unchanged entries; it must say what comparing the states says."""
+    for spec in (small_spec(), changed_spec(), small_spec()):  # change, retire, then add back
+        with catalog.session() as session:
+            apply_spec(session, spec, source="manifest")
+    with catalog.session() as session:
+        times = sorted(set(session.exec(select(ChangeEvent.at)).all()))
+        moments = [None, times[0] - timedelta(seconds=1), *times]
+        for start in moments:
+            for end in moments:
+                expected = diff_states(state_at(session, start) if start is not None else {}, state_at(session, end))
+                assert diff_between(session, start, end) == expected, (start, end)
+        assert not diff_between(session, times[0], times[1]).empty and not diff_between(session, times[1], times[2]).empty
+
+
 def test_state_at_accepts_naive_utc_times(catalog):
     with catalog.session() as session:
         apply_spec(session, small_spec(), source="manifest")

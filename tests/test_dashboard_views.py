@@ -269,10 +269,17 @@ def test_activity_detail_and_downloads(small):
     assert flows.set_index("Flow").loc["crm-helpdesk", "Transfer gap"] == "yes"
     recipients = next(frame for frame in frames if "Recipient" in frame.columns)
     assert list(recipients["Id"]) == ["cloudco"]
-    assert "party__cloudco" in chart(app)
     labels = [button.proto.label for button in app.get("download_button")]
     assert "Download the workbook (ICO layout, .xlsx)" in labels
     assert "Download the workbook (CNIL register layout, .xlsx)" in labels
+    assert labels.count("Download the map (DOT)") == 1  # the whole map; the activity's waits for its tab
+    assert not app.get("graphviz_chart")
+
+    app.session_state["activity_detail_tab"] = "Map"  # the user opens the Map tab
+    app.run()
+    ok(app)
+    assert "party__cloudco" in chart(app)
+    labels = [button.proto.label for button in app.get("download_button")]
     assert labels.count("Download the map (DOT)") == 2  # the activity's map and the whole map
 
 

@@ -4,7 +4,10 @@ and downloads: the workbook in each layout ``exports.workbook`` offers (ICO, CNI
 (DOT always, SVG when Graphviz is installed on the server).
 
 The record comes from ``catalog.record`` so the page says exactly what the workbook says; where
-that module is not installed the page falls back to the activities as stored.
+that module is not installed the page falls back to the activities as stored. On a large catalogue
+the whole record (its annexes too) takes several seconds, so the page shows the controller and
+processor records first and builds the rest, like the whole map, only when a download asks for it;
+an activity's map is drawn when its tab is opened.
 ``?activity=<id>`` opens the page on one activity's detail.
 """
 
@@ -19,7 +22,7 @@ from catalog.flowmap import graph_flows
 from catalog.models import ProcessingActivity
 from catalog.taxonomy import TaxonomyKind, load_taxonomy
 from catalog.vocab import FlowMechanism, LawfulBasis, PartyRole, SystemRole
-from dashboards.state import Snapshot, current_record, current_snapshot
+from dashboards.state import Snapshot, current_record, current_registers, current_snapshot
 from dashboards.views import ALL, categories_text, country_name, enum_label, regime_label
 
 ACTIVITY_COLUMN = "Activity"
@@ -37,6 +40,7 @@ def search(table: pd.DataFrame, text: str) -> pd.DataFrame:
 
 
 def render_record(record) -> None:
+    """The controller and processor records (``catalog.record.Registers`` or a whole ``Record``)."""
     from catalog.record import CONTROLLER_COLUMNS, CONTROLLER_SECTIONS, PROCESSOR_COLUMNS
 
     filters = st.columns([2, 1, 2])
@@ -177,7 +181,7 @@ def render_activity_detail(snapshot: Snapshot) -> None:
         columns=["", "Value"],
     )
     st.dataframe(facts, hide_index=True, width="stretch")
-    tabs = st.tabs(["Systems", "Flows", "Recipients", "Map"])
+    tabs = st.tabs(["Systems", "Flows", "Recipients", "Map"], key="activity_detail_tab", on_change="rerun")
     with tabs[0]:
         st.dataframe(activity_systems(snapshot, chosen), hide_index=True, width="stretch")
     with tabs[1]:
@@ -185,16 +189,21 @@ def render_activity_detail(snapshot: Snapshot) -> None:
     with tabs[2]:
         st.dataframe(activity_recipients(snapshot, chosen), hide_index=True, width="stretch")
     with tabs[3]:
-        from dashboards.views.flow_map import cached, draw_map, map_downloads
+        if tabs[3].open:  # drawn once the tab is opened: the map costs more than the rest of the detail
+            render_activity_map(snapshot, chosen)
 
-        flow_map = cached(snapshot, draw_map, (("activity", chosen),))
-        if flow_map.info.aggregated:
-            st.info(flow_map.info.message)
-        if flow_map.info.edges_total:
-            st.graphviz_chart(flow_map.digraph, width="stretch")
-        else:
-            st.caption("No flow is recorded for this activity.")
-        map_downloads(flow_map, f"flow-map-{chosen}", "activity_map_download")
+
+def render_activity_map(snapshot: Snapshot, activity_id: str) -> None:
+    from dashboards.views.flow_map import cached, draw_map, map_downloads
+
+    flow_map = cached(snapshot, draw_map, (("activity", activity_id),))
+    if flow_map.info.aggregated:
+        st.info(flow_map.info.message)
+    if flow_map.info.edges_total:
+        st.graphviz_chart(flow_map.digraph, width="stretch")
+    else:
+        st.caption("No flow is recorded for this activity.")
+    map_downloads(lambda: flow_map, f"flow-map-{activity_id}", "activity_map_download")
 
 
 # ---- downloads -------------------------------------------------------------------------------------
@@ -242,20 +251,20 @@ def render_downloads(snapshot: Snapshot) -> None:
     regimes = ", ".join(regime_label(regime) for regime in snapshot.graph.regimes)
     st.caption(f"The whole record, kept under {regimes}. The map below is the whole data-flow map, drawn within its budget.")
     if graph_flows(snapshot.graph):
-        map_downloads(cached(snapshot, draw_map, ()), "flow-map", "activities_map_download")
+        map_downloads(lambda: cached(snapshot, draw_map, ()), "flow-map", "activities_map_download")
 
 
 def render() -> None:
     st.title("Processing activities")
     snapshot = current_snapshot()
     try:
-        record = current_record()
+        registers = current_registers()
     except ImportError:
         st.info("The derived Article 30 record is unavailable in this installation; showing the activities as stored.")
         render_stored()
         render_activity_detail(snapshot)
         return
-    render_record(record)
+    render_record(registers)
     render_activity_detail(snapshot)
     render_downloads(snapshot)
 

@@ -11,6 +11,7 @@ more than the budget of edges. ``?focus=<system id>`` opens the map focused on a
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -179,18 +180,19 @@ def svg_available() -> bool:
     return shutil.which("dot") is not None
 
 
-def map_downloads(flow_map: FlowMap, name: str, key: str) -> None:
-    """Download the drawn map: DOT always, SVG when Graphviz is installed on the server."""
+def map_downloads(draw: Callable[[], FlowMap], name: str, key: str) -> None:
+    """Download a map: DOT always, SVG when Graphviz is installed on the server. ``draw`` returns
+    the map and is called only when a button is pressed (a map not on screen costs nothing until then)."""
     if not can_download():
         st.caption("Your role does not allow downloads.")
         return
     columns = st.columns(2)
     columns[0].download_button(
-        "Download the map (DOT)", data=flow_map.source, file_name=f"{name}.gv", mime=DOT_MIME, on_click="ignore", key=f"{key}_dot",
+        "Download the map (DOT)", data=lambda: draw().source, file_name=f"{name}.gv", mime=DOT_MIME, on_click="ignore", key=f"{key}_dot",
     )
     if svg_available():
         columns[1].download_button(
-            "Download the map (SVG)", data=lambda: flow_map.pipe(format="svg"), file_name=f"{name}.svg", mime=SVG_MIME,
+            "Download the map (SVG)", data=lambda: draw().pipe(format="svg"), file_name=f"{name}.svg", mime=SVG_MIME,
             on_click="ignore", key=f"{key}_svg",
         )
     else:
@@ -285,7 +287,7 @@ def render() -> None:
         st.info("No flow matches these filters.")
     st.graphviz_chart(flow_map.digraph, width="stretch")
     st.caption(f"{info.edges_drawn} edge(s) and {info.nodes_drawn} node(s) drawn, of {info.edges_total} flow(s) in scope. " + colour_caption())
-    map_downloads(flow_map, "flow-map", "map_download")
+    map_downloads(lambda: flow_map, "flow-map", "map_download")
 
 
 if __name__ == "__main__":

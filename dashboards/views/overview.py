@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 import pandas as pd
 import streamlit as st
 
 from catalog.graph import NodeKind
-from catalog.store import Catalog
 from catalog.vocab import TransferMechanism
 from dashboards.auth import Permission, current_user
-from dashboards.state import Snapshot, current_snapshot, require_catalog
+from dashboards.state import Snapshot, current_snapshot
 from dashboards.views import country_name, enum_label, regime_label
-
-WORKBOOK_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def render_counts(snapshot: Snapshot) -> None:
@@ -61,19 +56,7 @@ def render_gaps(snapshot: Snapshot) -> None:
     st.dataframe(gaps, hide_index=True, width="stretch")
 
 
-def workbook_bytes(catalog: Catalog) -> bytes:
-    """The Article 30 workbook of the catalogue as it is now, built when the button is pressed."""
-    from catalog.record import build_record
-    from exports.workbook import write_workbook
-
-    buffer = BytesIO()
-    with catalog.session() as session:
-        record = build_record(session)
-    write_workbook(record, buffer)
-    return buffer.getvalue()
-
-
-def render_workbook_download(catalog: Catalog) -> None:
+def render_workbook_download() -> None:
     st.subheader("Article 30 record")
     try:  # another part of the product; the rest of the dashboard works without it
         from catalog.record import build_record  # noqa: F401
@@ -84,9 +67,11 @@ def render_workbook_download(catalog: Catalog) -> None:
     if not current_user().can(Permission.DOWNLOAD):
         st.caption("Your role does not allow downloads.")
         return
+    from dashboards.views.activities import WORKBOOK_MIME, workbook_bytes  # the record cached per revision
+
     st.download_button(
         "Download the Article 30 workbook (.xlsx)",
-        data=lambda: workbook_bytes(catalog),
+        data=lambda: workbook_bytes("ico"),
         file_name="ropa.xlsx",
         mime=WORKBOOK_MIME,
         on_click="ignore",
@@ -95,7 +80,6 @@ def render_workbook_download(catalog: Catalog) -> None:
 
 
 def render() -> None:
-    catalog = require_catalog()
     snapshot = current_snapshot()
     st.title("Overview")
     organisation = snapshot.graph.organisation
@@ -103,7 +87,7 @@ def render() -> None:
     st.text(f"Record of {organisation.name if organisation else '(organisation not recorded)'}, kept under {regimes}")
     render_counts(snapshot)
     render_gaps(snapshot)
-    render_workbook_download(catalog)
+    render_workbook_download()
 
 
 if __name__ == "__main__":

@@ -301,7 +301,7 @@ def render() -> None:
     render_world_map(cached(snapshot, map_data, (tuple(sorted(statuses)), country, gaps_only)))
     table = cached(snapshot, transfers_table)[mask]
     st.dataframe(table, hide_index=True, width="stretch")
-    gaps = sum(t.has_gap for t in shown)
+    gaps = int((table["Gap under"] != "").sum())  # from the memoised table: a gap is derived anew on each access
     st.caption(f"{len(shown)} of {len(snapshot.transfers)} transfer(s) shown, {gaps} restricted and not covered by a mechanism on record.")
     from dashboards.views.flow_map import can_download
 

@@ -131,6 +131,32 @@ def test_workbook_download_is_a_valid_xlsx(page, server, screenshots, outside_re
     assert outside_requests == []
 
 
+def test_what_is_built_on_demand_arrives(page, server, screenshots, outside_requests, tmp_path):
+    """The activity's map is drawn when its tab is opened; the overview's workbook and the whole map's
+    DOT are built when their buttons are pressed."""
+    import openpyxl
+
+    open_page(page, server, "activities", "Processing activities")
+    assert page.locator(MAP_NODES).count() == 0  # the Map tab is closed
+    page.get_by_role("tab", name="Map").click()
+    settle(page)
+    page.locator(MAP_NODES).first.wait_for()
+    shoot(page, screenshots, "activities-map-tab")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download the map (DOT)").last.click()  # the whole map, after the activity's
+    path = tmp_path / "flow-map.gv"
+    download.value.save_as(path)
+    assert "digraph" in path.read_text(encoding="utf-8") and download.value.suggested_filename == "flow-map.gv"
+
+    open_page(page, server, "", "Overview")  # the default page lives at the root
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download the Article 30 workbook (.xlsx)").click()
+    path = tmp_path / "ropa.xlsx"
+    download.value.save_as(path)
+    assert len(openpyxl.load_workbook(path).sheetnames) >= 2
+    assert outside_requests == []
+
+
 def test_lineage_and_findings_pages(page, server, screenshots, outside_requests):
     page.goto(f"{server}/lineage?node=system:finance")
     page.get_by_role("heading", name="Lineage explorer").first.wait_for()
