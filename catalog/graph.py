@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 import networkx as nx
@@ -32,6 +33,7 @@ from catalog.models import (
     System,
     SystemLocation,
 )
+from catalog.collector import collector_paused
 from catalog.snapshot import current_rows
 
 
@@ -84,7 +86,8 @@ class ActivityLinks:
 @dataclass
 class CurrentRows:
     """The current entries the graph was built from, read once: the rules and the record reuse them
-    rather than reading a million fields again. Datasets and fields are read-only named tuples."""
+    rather than reading a million fields again. Entries are read-only named tuples (see
+    :func:`catalog.snapshot.current_rows`: JSON lists are tuples), links plain rows."""
 
     systems: dict[str, System] = field(default_factory=dict)
     """Current systems by id."""
@@ -147,7 +150,13 @@ class CatalogGraph:
     # ---- building -------------------------------------------------------------------------
     @classmethod
     def load(cls, session: Session) -> CatalogGraph:
-        """Read the store once and build the graph."""
+        """Read the store once and build the graph (with the cyclic collector paused: every object
+        made here lives on, and rescanning them costs a third of the build)."""
+        with collector_paused():
+            return cls._load(session)
+
+    @classmethod
+    def _load(cls, session: Session) -> CatalogGraph:
         graph = nx.MultiDiGraph()
         organisation = session.exec(Organisation.current().order_by(Organisation.id)).first()
         locations = {row.id: row for row in session.exec(Location.current()).all()}
@@ -157,12 +166,12 @@ class CatalogGraph:
                 countries=(location.country,), country=location.country, provider=location.provider, city=location.city,
             )
         hosting: dict[str, list[str]] = {}
-        for link in session.exec(select(SystemLocation)).all():
+        for link in session.execute(select(SystemLocation.__table__)).all():
             if link.location_id in locations:
                 hosting.setdefault(link.system_id, []).append(link.location_id)
         home = (organisation.country,) if organisation else ()
         rows = CurrentRows()
-        rows.systems = {system.id: system for system in session.exec(System.current()).all()}
+        rows.systems = {system.id: system for system in current_rows(session, System)}
         for system in rows.systems.values():
             where = tuple(sorted(hosting.get(system.id, [])))
             countries = tuple(sorted({locations[l].country for l in where})) or home
@@ -173,7 +182,7 @@ class CatalogGraph:
             )
             for location_id in where:
                 graph.add_edge(key, node_key(NodeKind.LOCATION, location_id), kind=EdgeKind.HOSTED_IN)
-        rows.parties = {party.id: party for party in session.exec(Party.current()).all()}
+        rows.parties = {party.id: party for party in current_rows(session, Party)}
         for party in rows.parties.values():
             countries = tuple(dict.fromkeys([party.country, *party.processing_countries]))
             graph.add_node(
@@ -215,7 +224,7 @@ class CatalogGraph:
                 held.setdefault(dataset.system_id, set()).add(item.data_categories)
         graph.add_nodes_from(field_nodes)
         del dataset_nodes, field_nodes
-        for flow in session.exec(Flow.current().order_by(Flow.id)).all():
+        for flow in sorted(current_rows(session, Flow), key=attrgetter("id")):
             source = node_key(NodeKind.SYSTEM, flow.source_system_id)
             target = node_key(NodeKind.SYSTEM, flow.target_system_id) if flow.target_system_id else node_key(NodeKind.PARTY, flow.target_party_id)
             if source not in graph or target not in graph:
@@ -226,13 +235,13 @@ class CatalogGraph:
                 mechanism=flow.mechanism, activity_id=flow.activity_id, encrypted=flow.encrypted_in_transit,
                 transfer_mechanism=flow.transfer_mechanism, transfer_assessment_ref=flow.transfer_assessment_ref,
             )
-        for lineage in session.exec(FieldLineage.current()).all():
+        for lineage in current_rows(session, FieldLineage):
             source, target = node_key(NodeKind.FIELD, lineage.source_field_id), node_key(NodeKind.FIELD, lineage.target_field_id)
             if source in graph and target in graph:
                 graph.add_edge(source, target, kind=EdgeKind.FLOWS_TO, transformation=lineage.transformation, masking=lineage.masking)
-        rows.activities = {activity.id: activity for activity in session.exec(ProcessingActivity.current()).all()}
-        rows.activity_systems = list(session.exec(select(ActivitySystem)).all())
-        rows.activity_recipients = list(session.exec(select(ActivityRecipient)).all())
+        rows.activities = {activity.id: activity for activity in current_rows(session, ProcessingActivity)}
+        rows.activity_systems = session.execute(select(ActivitySystem.__table__)).all()
+        rows.activity_recipients = session.execute(select(ActivityRecipient.__table__)).all()
         categories_by_system = {
             node_key(NodeKind.SYSTEM, system_id): frozenset(key for categories in lists for key in categories) for system_id, lists in held.items()
         }

@@ -246,6 +246,7 @@ class Jurisdictions:
         self._as_of, self._schema_version, self._sources = data.as_of, data.schema_version, tuple(data.sources)
         self._eea = frozenset(entry.code for entry in data.eea)
         self._names = {entry.code: entry.name for entry in data.eea}
+        self._assessed: dict[tuple, TransferAssessment] = {}
         self._adequacy: dict[Regime, dict[str, Adequacy]] = {regime: {} for regime in Regime}
         for regime, entries in data.adequacy.items():
             for entry in entries:
@@ -343,7 +344,12 @@ class Jurisdictions:
         Same country: DOMESTIC. Destination inside the regime's territory: not a restricted transfer
         (WITHIN_EEA for EU, DOMESTIC for UK). Otherwise adequacy decides, and RESTRICTED when none applies.
         """
-        regime = Regime(regime)
+        key = (Regime(regime), origin, destination, frozenset(importer_certifications))
+        if key not in self._assessed:  # tens of thousands of transfers, few distinct questions
+            self._assessed[key] = self._assess(*key)
+        return self._assessed[key]
+
+    def _assess(self, regime: Regime, origin: str, destination: str, importer_certifications: frozenset[str]) -> TransferAssessment:
         origin, destination = self.normalise_country(origin), self.normalise_country(destination)
         to_name, territory = self.country_name(destination), self.territory(regime)
 

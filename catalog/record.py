@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -583,13 +583,30 @@ class Record:
     def content_sha256(self) -> str:
         """SHA-256 of the canonical JSON of the contact block and every row: equal content, equal
         hash, whatever the file format or generation time (so a printed copy can be checked)."""
-        content = {
-            "organisation": dataclasses.asdict(self.organisation) if self.organisation else None,
-            "regimes": list(self.regimes),
-            **{table.name: [dataclasses.asdict(row) for row in table.rows] for table in self.tables()},
-        }
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256()
+        for chunk in self._canonical_json():
+            digest.update(chunk.encode("utf-8"))
+        return digest.hexdigest()
+
+    def _canonical_json(self) -> Iterator[str]:
+        """The canonical JSON of the record (sorted keys, no spaces) in pieces, one row at a time:
+        the same text as one ``json.dumps`` of the whole, without holding a million rows' text at once."""
+        def dumps(value: object) -> str:
+            return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+        tables = {table.name: table.rows for table in self.tables()}
+        heads = {"organisation": dataclasses.asdict(self.organisation) if self.organisation else None, "regimes": list(self.regimes)}
+        yield "{"
+        for position, key in enumerate(sorted([*heads, *tables])):
+            yield ("," if position else "") + dumps(key) + ":"
+            if key in tables:
+                yield "["
+                for index, row in enumerate(tables[key]):
+                    yield ("," if index else "") + dumps(dataclasses.asdict(row))
+                yield "]"
+            else:
+                yield dumps(heads[key])
+        yield "}"
 
     def cover(self) -> list[tuple[str, str]]:
         """(label, value) lines of the cover: who keeps the record, under what, and which state of

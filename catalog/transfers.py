@@ -11,6 +11,7 @@ GDPR and EU GDPR side by side; a restricted transfer with no mechanism on record
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from catalog.graph import CatalogGraph, FlowEdge, NodeKind
 from catalog.jurisdictions import Jurisdictions, Regime, TransferAssessment, TransferStatus, load_jurisdictions
@@ -19,7 +20,8 @@ from catalog.vocab import TransferMechanism
 
 @dataclass(frozen=True)
 class Transfer:
-    """One movement of personal data from one country to another, assessed under both regimes."""
+    """One movement of personal data from one country to another, assessed under both regimes.
+    The regime answers are cached on first use: pages and the record ask them of every transfer."""
 
     flow_id: str
     exporter: str
@@ -47,19 +49,19 @@ class Transfer:
     def is_onward(self) -> bool:
         return bool(self.via)
 
-    @property
+    @cached_property
     def restricted_under(self) -> tuple[Regime, ...]:
         """Regimes (of those the organisation keeps) under which this is a restricted transfer."""
         return tuple(Regime(r) for r in self.regimes if self.assessment(r).status == TransferStatus.RESTRICTED)
 
-    @property
+    @cached_property
     def covered_under(self) -> tuple[Regime, ...]:
         """Regimes whose restricted transfers the mechanism on record covers (an IDTA covers UK GDPR only)."""
         if not self.mechanism:
             return ()
         return tuple(Regime(r) for r in sorted(TransferMechanism(self.mechanism).regimes))
 
-    @property
+    @cached_property
     def gap_under(self) -> tuple[Regime, ...]:
         """Regimes under which the transfer is restricted and no mechanism on record covers it."""
         return tuple(r for r in self.restricted_under if r not in self.covered_under)

@@ -10,9 +10,6 @@ Filter changes and page switches do not re-read the store.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
@@ -20,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from catalog.collector import collector_paused
 from catalog.graph import CatalogGraph, NodeKind
 from catalog.models import ChangeEvent, IngestRun, ProcessingActivity
 from catalog.store import (
@@ -100,24 +98,6 @@ def current_revision() -> Revision:
 
 def _latest_run_id(catalog: Catalog) -> int | None:
     return _revision(catalog)[0]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a large derivation runs.
-
-    Reading a large catalogue creates hundreds of thousands of objects that all live on, and each
-    full collection meanwhile rescans every one of them: a third of the time on 10,000 systems.
-    The pause is process-wide but lasts only the derivation; a pause begun inside another (or in
-    another session's thread) leaves re-enabling to the one that found the collector enabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @st.cache_resource(show_spinner="Reading the catalogue…", max_entries=8)

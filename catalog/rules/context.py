@@ -61,6 +61,8 @@ class CatalogFacts:
     """Recipient party ids of each activity (Article 30(1)(d))."""
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
     """Data category, use and subject vocabulary."""
+    session: Session | None = None
+    """The session the facts were read in, for rules that read the run history."""
     jurisdictions: Jurisdictions = field(default_factory=load_jurisdictions)
     """Country and adequacy facts."""
 
@@ -86,7 +88,7 @@ class CatalogFacts:
             graph=graph, organisation=graph.organisation, activities=activities, systems=systems, parties=parties,
             datasets=datasets, fields=fields, flows=flows, activity_systems=dict(activity_systems),
             activity_recipients=dict(activity_recipients),
-            taxonomy=taxonomy or load_taxonomy(), jurisdictions=jurisdictions or load_jurisdictions(),
+            taxonomy=taxonomy or load_taxonomy(), jurisdictions=jurisdictions or load_jurisdictions(), session=session,
         )
 
     # ---- derived --------------------------------------------------------------------------------

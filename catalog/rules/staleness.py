@@ -18,7 +18,6 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from catalog.apply import MANUAL_SOURCES
@@ -75,19 +74,11 @@ def stale_entries(session: Session, runs: int | None = None) -> list[StaleEntry]
     return sorted(found, key=lambda entry: (entry.kind, entry.ident))
 
 
-def _session_of(facts: CatalogFacts) -> Session | None:
-    """The session the facts were loaded in (runs are not part of CatalogFacts)."""
-    for rows in (facts.systems, facts.parties, facts.activities, facts.flows):
-        for row in rows.values():
-            return object_session(row)
-    return object_session(facts.organisation) if facts.organisation is not None else None
-
-
 @rule("ROPA-SRC-001", title="Entry not seen by its source for several runs", article="Art 5(1)(d); Art 30(1)",
       severity=Severity.LOW, help_uri=UK_GDPR_ARTICLE.format(5))
 def entry_not_seen_by_its_source(facts: CatalogFacts) -> Iterator[Issue]:
     """Accuracy: an entry its source has stopped reporting may no longer exist, and the record would describe processing that has ended."""
-    session = _session_of(facts)
+    session = facts.session
     if session is None:
         return
     for entry in stale_entries(session):
