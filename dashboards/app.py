@@ -33,11 +33,9 @@ pages = [
     st.Page(VIEWS / "flow_map.py", title="Data-flow map", url_path="flow-map"),
     st.Page(VIEWS / "transfers.py", title="Transfers", url_path="transfers"),
     st.Page(VIEWS / "activities.py", title="Processing activities", url_path="activities"),
+    st.Page(VIEWS / "lineage.py", title="Lineage explorer", url_path="lineage"),
+    st.Page(VIEWS / "findings.py", title="Findings", url_path="findings"),
 ]
-# Pages written alongside this one; listed as soon as their files exist.
-for name, title, url in (("lineage.py", "Lineage explorer", "lineage"), ("findings.py", "Findings", "findings")):
-    if (VIEWS / name).exists():
-        pages.append(st.Page(VIEWS / name, title=title, url_path=url))
 if user.can(Permission.REGISTER_SYSTEM):
     pages.append(st.Page(VIEWS / "register.py", title="Register a system", url_path="register"))
 pages += [
