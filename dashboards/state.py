@@ -113,6 +113,15 @@ def _snapshot(url: str, revision: Revision) -> Snapshot:
         return Snapshot(run_id, graph, tuple(derive_transfers(graph)), tuple(activities))
 
 
+def warm_up() -> Revision:
+    """Read the open catalogue's snapshot of its latest revision into the shared cache (a no-op when
+    it is there), so visitors find it ready: see :mod:`dashboards.serve`. Returns the revision."""
+    catalog = _open(database_url())
+    revision = _revision(catalog)
+    _snapshot(catalog.url, revision)
+    return revision
+
+
 def current_snapshot() -> Snapshot:
     """The snapshot of the catalogue as of its latest revision."""
     catalog = require_catalog()

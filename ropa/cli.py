@@ -235,13 +235,10 @@ def transfers(
 
 def serve_dashboard(database_url: str, port: int, address: str) -> None:
     """Run the Streamlit dashboard in the foreground until interrupted."""
-    app_path = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     env = {**os.environ, DATABASE_URL_ENV: database_url}
     console.print(f"Dashboard on http://{address}:{port} (Ctrl+C to stop)")
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]
+    # dashboards.serve is `streamlit run dashboards/app.py` plus reading the catalogue ahead of visitors
+    command = [sys.executable, "-m", "dashboards.serve", "--port", str(port), "--address", address]
     try:
         subprocess.run(command, env=env, check=False)
     except KeyboardInterrupt:

@@ -202,3 +202,20 @@ def test_every_page_renders_an_empty_catalogue(catalogue_url):
         app.switch_page(f"views/{page}.py").run()
         assert not app.exception, (page, [e.value for e in app.exception])
         assert not app.error, page
+
+
+def test_warm_up_reads_the_catalogue_before_the_first_visitor(small_catalogue, catalogue_url, monkeypatch):
+    """dashboards.serve reads each new revision ahead of visitors: the first page then finds the
+    snapshot in the shared cache and does not read the catalogue again."""
+    from dashboards import state
+
+    revision = state.warm_up()
+    assert revision[0] is not None
+
+    def no_second_read(*_args, **_kwargs):
+        raise AssertionError("the page read the catalogue although the warm-up had")
+
+    monkeypatch.setattr(CatalogGraph, "load", no_second_read)
+    app = open_app()
+    assert not app.exception
+    assert state.warm_up() == revision  # same revision: served from the cache, nothing read

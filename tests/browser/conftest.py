@@ -76,7 +76,8 @@ def demo_database(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def server(demo_database, tmp_path_factory):
-    """``streamlit run dashboards/app.py`` on a free port; its base URL. Stopped at the end."""
+    """The dashboard as ``ropa dashboard`` serves it (``dashboards.serve``: Streamlit plus the
+    catalogue read ahead of visitors) on a free port; its base URL. Stopped at the end."""
     reason = missing_browser()
     if reason:
         pytest.skip(reason)
@@ -88,17 +89,14 @@ def server(demo_database, tmp_path_factory):
         "ROPA_LOCAL_ROLE": "dpo",
         "ROPA_LOCAL_EMAIL": "dpo@kanj.example",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+        "STREAMLIT_GLOBAL_DEVELOPMENT_MODE": "false",
     }
     env.pop("ROPA_TRUSTED_USER_HEADER", None)
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
-                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-                "--global.developmentMode", "false",
-            ],
+            [sys.executable, "-m", "dashboards.serve", "--address", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
     try:
