@@ -15,6 +15,7 @@ only the attributes they set. Every change to a top-level entry is appended to t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -22,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import JSON, bindparam, insert, update
 from sqlmodel import Session, SQLModel, select
 
 from catalog.models import (
@@ -43,7 +44,7 @@ from catalog.models import (
     System,
     SystemLocation,
 )
-from catalog.snapshot import EntryKey, entry_documents
+from catalog.snapshot import EntryKey, NestedRows, _in_chunks, _mappings, entry_documents
 from catalog.specs import (
     CatalogSpec,
     FieldRef,
@@ -102,8 +103,9 @@ def _identity(model: type[SQLModel], row) -> Any:
 
 
 #: Tables whose new rows are written with one executemany instead of one ORM object each: they
-#: hold most of the rows of a large catalogue.
-BULK_INSERTED = frozenset({Dataset, DataField})
+#: hold most of the rows of a large catalogue (a dbt project has a flow per model). Their rows are
+#: plain namespaces; a change to one must be marked with _Writer.mark_dirty to be written.
+BULK_INSERTED = frozenset({Dataset, DataField, Flow})
 
 
 @cache
@@ -116,6 +118,12 @@ def _column_defaults(model: type[SQLModel]) -> dict[str, Any]:
 
 
 @cache
+def _generated_id(model: type[SQLModel]) -> bool:
+    """Whether the database numbers new rows (the id is not the entry's own, like a flow's)."""
+    return _natural_key(model) != (_primary_key(model),)
+
+
+@cache
 def _natural_key(model: type[SQLModel]) -> tuple[str, ...]:
     """The columns that identify a row of ``model`` within one catalogue."""
     return {
@@ -123,6 +131,46 @@ def _natural_key(model: type[SQLModel]) -> tuple[str, ...]:
         DataField: ("dataset_id", "name"),
         FieldLineage: ("source_field_id", "target_field_id"),
     }.get(model, (_primary_key(model),))
+
+
+def _remembering(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert`` for JSON values, computed once per distinct list of plain values (most rows
+    share a few category lists)."""
+    done: dict[tuple, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return convert(value)
+        key = tuple(value)
+        if key not in done:
+            done[key] = convert(value)
+        return done[key]
+
+    return remembered
+
+
+def _executemany(session: Session, table, columns: list[str], rows: list[list[Any]]) -> None:
+    """INSERT ``rows`` (values in ``columns`` order) with the driver's executemany, in the session's
+    transaction: SQLAlchemy's executemany builds a parameter dict per row, which costs more than
+    the insert itself. Each column's bind conversion (JSON, booleans, times) is applied here."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
+    converted = [
+        (index, _remembering(processors[name]) if isinstance(table.c[name].type, JSON) else processors[name])
+        for index, name in enumerate(columns) if processors[name] is not None
+    ]
+    for values in rows:
+        for index, convert in converted:
+            values[index] = convert(values[index])
+    if compiled.positional:  # SQLite: tuples in the statement's parameter order
+        order = [columns.index(name) for name in compiled.positiontup]
+        parameters: list = [tuple([values[index] for index in order]) for values in rows]
+    else:
+        parameters = [dict(zip(columns, values, strict=True)) for values in rows]
+    with closing(connection.connection.cursor()) as cursor:
+        cursor.executemany(str(compiled), parameters)
 
 
 class _Writer:
@@ -148,11 +196,18 @@ class _Writer:
         if model not in self._rows:
             columns = _natural_key(model)
             if model in BULK_INSERTED:
-                loaded = [SimpleNamespace(**mapping) for mapping in self.session.execute(select(model.__table__)).mappings()]
+                loaded = [SimpleNamespace(**mapping) for mapping in _mappings(self.session, select(model.__table__))]
             else:
                 loaded = self.session.exec(select(model)).all()
             self._rows[model] = {tuple(getattr(row, c) for c in columns): row for row in loaded}
         return self._rows[model]
+
+    def nested_rows(self) -> NestedRows | None:
+        """Every dataset and field row as the database now holds them (after write_dirty), for
+        the documents of the history; None when this run did not read them."""
+        if Dataset not in self._rows or DataField not in self._rows or any(self._pending.values()) or any(self._dirty.values()):
+            return None
+        return [vars(row) for row in self._rows[Dataset].values()], [vars(row) for row in self._rows[DataField].values()]
 
     def mark_dirty(self, model: type[SQLModel], row) -> None:
         if model in BULK_INSERTED and row.id is not None:
@@ -163,50 +218,65 @@ class _Writer:
         return self.rows(model).get(natural)
 
     def upsert(self, model: type[SQLModel], key: Any, values: dict[str, Any], loc: Loc, *, label: str) -> SQLModel:
-        """Insert or update one row; returns the row (the existing one when another source owns it)."""
-        row = self.find(model, key)
-        provenance = {"source": self.source, "source_ref": self.refs.get(loc), "run_id": self.result.run.id}
+        """Insert or update one row; returns the row (the existing one when another source owns it).
+        Called once per field of a large catalogue: kept to plain lookups."""
+        natural = tuple([key[c] for c in _natural_key(model)]) if isinstance(key, dict) else (key,)
+        table_rows = self.rows(model)
+        row = table_rows.get(natural)
+        source = self.source
         if row is None:
             identity = key if isinstance(key, dict) else {_primary_key(model): key}
             if model in BULK_INSERTED:
-                row = SimpleNamespace(**(_column_defaults(model) | identity | values | provenance | {"id": None}))
+                data = _column_defaults(model) | identity | values
+                data["source"], data["source_ref"], data["run_id"] = source, self.refs.get(loc), self.result.run.id
+                row = SimpleNamespace(**data)
+                if _generated_id(model):
+                    row.id = None
                 self._pending.setdefault(model, []).append(row)
             else:
-                row = model(**identity, **values, **provenance)
+                row = model(**identity, **values, source=source, source_ref=self.refs.get(loc), run_id=self.result.run.id)
                 self.session.add(row)
-            self.rows(model)[tuple(identity[c] for c in _natural_key(model))] = row
+            table_rows[natural] = row
             self._count("added", label)
-        elif row.retired_run_id is None and row.source != self.source and not is_manual(self.source):
+        elif row.retired_run_id is None and row.source != source and not is_manual(source):
             self._report_conflicts(model, row, values, label)
             self._counted_unchanged.add(id(row))
             self.result.unchanged += 1
-        else:
-            differs = any(getattr(row, name) != value for name, value in values.items())
-            if differs or row.retired_run_id is not None or row.source != self.source:
-                for name, value in (values | provenance).items():
-                    setattr(row, name, value)
-                row.retired_run_id, row.retired_at = None, None
-                self.mark_dirty(model, row)
-                self._count("updated", label)
-            else:  # unchanged rows keep the run that asserted their current content
-                self.result.unchanged += 1
-                self._counted_unchanged.add(id(row))
-        self.seen.setdefault(model, set()).add(id(row))
+        elif row.retired_run_id is not None or row.source != source or any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.source, row.source_ref, row.run_id = source, self.refs.get(loc), self.result.run.id
+            row.retired_run_id, row.retired_at = None, None
+            self.mark_dirty(model, row)
+            self._count("updated", label)
+        else:  # unchanged rows keep the run that asserted their current content
+            self.result.unchanged += 1
+            self._counted_unchanged.add(id(row))
+        seen = self.seen.get(model)
+        if seen is None:
+            seen = self.seen[model] = set()
+        seen.add(id(row))
         return row
 
     def insert_pending(self) -> None:
         """Write the new rows of the bulk-inserted tables with one executemany each, and give the
-        placeholders their ids (RETURNING), so later steps can key on them."""
+        placeholders their ids (read back by natural key, unique per table), so later steps can
+        key on them."""
         self.session.flush()
         for model, rows in self._pending.items():
             if not rows:
                 continue
-            columns = [c for c in model.__table__.columns.keys() if c != "id"]
-            statement = insert(model.__table__).returning(model.__table__.c.id, *[model.__table__.c[c] for c in _natural_key(model)])
-            returned = self.session.execute(statement, [{c: getattr(row, c, None) for c in columns} for row in rows]).all()
-            by_key = {tuple(values[1:]): values[0] for values in returned}
-            for row in rows:
-                row.id = by_key[tuple(getattr(row, c) for c in _natural_key(model))]
+            table, generated = model.__table__, _generated_id(model)
+            columns = [column.key for column in table.columns if column.key != "id" or not generated]
+            _executemany(self.session, table, columns, [[getattr(row, c, None) for c in columns] for row in rows])
+            if generated:
+                natural = _natural_key(model)
+                by_key = {}
+                for condition in _in_chunks(table.c[natural[0]], sorted({getattr(row, natural[0]) for row in rows})):
+                    statement = select(table.c.id, *[table.c[c] for c in natural]).where(condition)
+                    by_key.update((tuple(values[1:]), values[0]) for values in self.session.execute(statement))
+                for row in rows:
+                    row.id = by_key[tuple(getattr(row, c) for c in natural)]
             rows.clear()
 
     def write_dirty(self) -> None:
@@ -221,7 +291,10 @@ class _Writer:
             rows.clear()
 
     def _count(self, what: str, label: str) -> None:
-        setattr(self.result, what, getattr(self.result, what) + 1)
+        if what == "added":
+            self.result.added += 1
+        else:
+            self.result.updated += 1
         self.result.changes.append(f"{what} {label}")
         if self.entry:
             self.touched.add(self.entry)
@@ -374,6 +447,7 @@ def _mark_seen(writer: _Writer) -> None:
         for row in writer.rows(model).values():
             if id(row) in seen and row.last_seen_run_id != run_id:
                 row.last_seen_run_id = run_id
+                writer.mark_dirty(model, row)
 
 
 def _retire_unseen_nested(writer: _Writer) -> None:
@@ -439,18 +513,18 @@ def _record_history(session: Session, writer: _Writer, before: dict[EntryKey, di
     """Append one ChangeEvent per touched entry whose document changed."""
     if not writer.touched:
         return
-    after = entry_documents(session, writer.touched)
-    now = utc_now()
+    after = entry_documents(session, writer.touched, nested=writer.nested_rows())
+    now, run_id = utc_now(), writer.result.run.id
+    events = []
     for key in sorted(writer.touched):
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
         action = "added" if old is None else "retired" if new is None else "updated"
-        session.add(ChangeEvent(
-            at=now, run_id=writer.result.run.id, actor=actor, source=writer.source,
-            entry_kind=key[0], entry_id=key[1], action=action, before=old, after=new,
-        ))
+        events.append([now, run_id, actor, writer.source, key[0], key[1], action, old, new])
     session.flush()
+    if events:  # one executemany, in this order (event ids follow it), instead of an ORM object each
+        _executemany(session, ChangeEvent.__table__, ["at", "run_id", "actor", "source", "entry_kind", "entry_id", "action", "before", "after"], events)
 
 
 def apply_spec(
@@ -527,7 +601,7 @@ def apply_spec(
         )
         put("flow", Flow, flow.id, values, ("flows", index))
     writer.entry = None
-    session.flush()
+    writer.insert_pending()
     for index, lineage in enumerate(spec.field_lineage):
         key = {"source_field_id": _field_id(writer, lineage.from_field), "target_field_id": _field_id(writer, lineage.to_field)}
         writer.entry = ("system", lineage.to_field.system)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import closing
 from functools import cache
 from typing import Any
 
@@ -63,8 +64,59 @@ def _not_retired(model):
 
 
 def _mappings(session: Session, statement) -> list[dict[str, Any]]:
-    """Rows as plain dicts: documents test and read each column, which a RowMapping makes slow."""
-    return [dict(row) for row in session.execute(statement).mappings()]
+    """Rows as plain dicts: documents test and read each column, which a RowMapping makes slow.
+
+    Read through the driver's cursor (SQLAlchemy's rows cost more than the read) with each
+    column's own result conversion; JSON text is decoded once per distinct value (most rows share
+    a few category lists) and each row gets its own copy, so documents never share a list."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(statement.selected_columns)
+    converters = [_converter(column.type, dialect) for column in columns]
+    converted = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
+    keys = [column.key for column in columns]
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if "%" in sql and dialect.paramstyle in ("format", "pyformat"):  # literals with doubled percent signs: let SQLAlchemy run it
+        return [dict(row) for row in session.execute(statement).mappings()]
+    with closing(connection.connection.cursor()) as cursor:
+        cursor.execute(sql)
+        raw_rows = cursor.fetchall()
+    if not converted:
+        return [dict(zip(keys, raw, strict=True)) for raw in raw_rows]
+    rows = []
+    for raw in raw_rows:
+        values = list(raw)
+        for index, convert in converted:
+            values[index] = convert(values[index])
+        rows.append(dict(zip(keys, values, strict=True)))
+    return rows
+
+
+def _copied(value: Any) -> Any:
+    """A copy of decoded JSON, as deep as its lists and mappings go."""
+    if isinstance(value, list):
+        return [_copied(item) for item in value] if any(isinstance(item, (list, dict)) for item in value) else value.copy()
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return value
+
+
+def _converter(column_type, dialect):
+    """The column's result conversion (None when there is none); a JSON decoding is done once per
+    distinct text (on SQLite; PostgreSQL's driver decodes), copied for each row."""
+    convert = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None or not isinstance(column_type, JSON):
+        return convert
+    decoded: dict[str, Any] = {}
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, str):
+            return convert(value)
+        if value not in decoded:
+            decoded[value] = convert(value)
+        return _copied(decoded[value])
+
+    return decode
 
 
 @cache
@@ -131,7 +183,18 @@ def _rows_where(session: Session, model, column, values: list | None, order_by) 
     return sorted(rows, key=lambda row: row[order_by.key])
 
 
-def _system_documents(session: Session, ids: list[str] | None) -> dict[EntryKey, dict]:
+#: Every dataset row and every field row, current or retired, as mappings holding what the
+#: database now holds: what a writer has in memory, so documents need not read them back.
+NestedRows = tuple[Iterable[Mapping[str, Any]], Iterable[Mapping[str, Any]]]
+
+
+def _current_in(rows: Iterable[Mapping[str, Any]], column: str, wanted: set | None, order_by: str) -> list[Mapping[str, Any]]:
+    """Current rows whose ``column`` is in ``wanted`` (all current rows when None), sorted as _rows_where sorts."""
+    found = [row for row in rows if row["retired_run_id"] is None and (wanted is None or row[column] in wanted)]
+    return sorted(found, key=lambda row: row[order_by])
+
+
+def _system_documents(session: Session, ids: list[str] | None, nested: NestedRows | None = None) -> dict[EntryKey, dict]:
     systems = _rows_where(session, System, System.__table__.c.id, ids, System.__table__.c.id)
     wanted = None if ids is None else [row["id"] for row in systems]
     hosting: dict[str, list[str]] = {}
@@ -140,11 +203,19 @@ def _system_documents(session: Session, ids: list[str] | None) -> dict[EntryKey,
         for link in _mappings(session, links.where(condition)):
             hosting.setdefault(link["system_id"], []).append(link["location_id"])
     datasets: dict[str, list] = {}
-    for dataset in _rows_where(session, Dataset, Dataset.__table__.c.system_id, wanted, Dataset.__table__.c.name):
+    if nested is None:
+        dataset_rows = _rows_where(session, Dataset, Dataset.__table__.c.system_id, wanted, Dataset.__table__.c.name)
+    else:
+        dataset_rows = _current_in(nested[0], "system_id", None if wanted is None else set(wanted), "name")
+    for dataset in dataset_rows:
         datasets.setdefault(dataset["system_id"], []).append(dataset)
     dataset_ids = None if wanted is None else [d["id"] for group in datasets.values() for d in group]
+    if nested is None:
+        field_rows = _rows_where(session, DataField, DataField.__table__.c.dataset_id, dataset_ids, DataField.__table__.c.name)
+    else:
+        field_rows = _current_in(nested[1], "dataset_id", None if dataset_ids is None else set(dataset_ids), "name")
     fields: dict[int, list] = {}
-    for item in _rows_where(session, DataField, DataField.__table__.c.dataset_id, dataset_ids, DataField.__table__.c.name):
+    for item in field_rows:
         fields.setdefault(item["dataset_id"], []).append(item)
     documents = {}
     for system in systems:
@@ -164,8 +235,9 @@ def _links(session: Session, model, column: str, ids: list[str]) -> dict[str, li
     return {key: sorted(values) for key, values in links.items()}
 
 
-def entry_documents(session: Session, keys: Iterable[EntryKey] | None = None) -> dict[EntryKey, dict]:
-    """Documents of current entries; all of them, or only ``keys`` (kind, id)."""
+def entry_documents(session: Session, keys: Iterable[EntryKey] | None = None, *, nested: NestedRows | None = None) -> dict[EntryKey, dict]:
+    """Documents of current entries; all of them, or only ``keys`` (kind, id). ``nested`` gives
+    every dataset and field row instead of reading them (see NestedRows); the documents are the same."""
     wanted: dict[str, list[str]] | None = None
     if keys is not None:
         wanted = {}
@@ -186,7 +258,7 @@ def entry_documents(session: Session, keys: Iterable[EntryKey] | None = None) ->
     for row in rows(Party, "party"):
         documents[("party", row["id"])] = _document(PartySpec, row, {"parent": "parent_id"})
     if wanted is None or "system" in wanted:
-        documents.update(_system_documents(session, None if wanted is None else wanted["system"]))
+        documents.update(_system_documents(session, None if wanted is None else wanted["system"], nested))
     activities = rows(ProcessingActivity, "activity")
     ids = [a["id"] for a in activities]
     systems, recipients = _links(session, ActivitySystem, "system_id", ids), _links(session, ActivityRecipient, "party_id", ids)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from catalog.apply import ApplyResult, Loc, ReferenceErrors, apply_spec
+from catalog.collector import collector_paused
 from catalog.specs import CatalogSpec
 from catalog.store import Catalog
 from catalog.vocab import RunStatus
@@ -138,7 +139,7 @@ def apply_and_report(
     started = time.monotonic() if started is None else started
     warnings = list(warnings)
     try:
-        with catalog.session() as session:
+        with collector_paused(), catalog.session() as session:
             result = apply_spec(
                 session, spec, source=source, target=target, actor=actor, source_refs=source_refs, complete=complete,
             )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import select
 
 from catalog.apply import Loc
+from catalog.collector import collector_paused
 from catalog.models import Party
 from catalog.specs import CatalogSpec
 from catalog.store import Catalog
@@ -432,6 +433,13 @@ def load_dbt(
     path: Path, options: DbtOptions, known_systems: dict[str, str], known_parties: dict[str, dict], *, max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[CatalogSpec, str, dict[Loc, str], list[LocatedError], FieldSuggestions]:
     """Read a manifest into a spec, the scoped source name, refs, warnings and suggestions."""
+    with collector_paused():
+        return _load_dbt(path, options, known_systems, known_parties, max_bytes)
+
+
+def _load_dbt(
+    path: Path, options: DbtOptions, known_systems: dict[str, str], known_parties: dict[str, dict], max_bytes: int,
+) -> tuple[CatalogSpec, str, dict[Loc, str], list[LocatedError], FieldSuggestions]:
     shown = str(path)
     if options.system not in known_systems:
         raise IngestError([LocatedError(
@@ -487,6 +495,10 @@ class DbtSource(Source):
 
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
         started = time.monotonic()
+        with collector_paused():
+            return self._run(catalog, config, actor, started)
+
+    def _run(self, catalog: Catalog, config: Config, actor: str, started: float) -> IngestReport:
         options = DbtOptions(
             system=config.system, pii_keys=tuple(config.pii_keys), category_keys=tuple(config.category_keys),
             category_map=load_category_map(config.category_map, config.max_bytes),

@@ -17,6 +17,7 @@ from typing import Any, get_origin
 from pydantic import Field, ValidationError
 
 from catalog.apply import Loc
+from catalog.collector import collector_paused
 from catalog.specs import CatalogSpec, check_references
 from catalog.store import Catalog
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
@@ -87,10 +88,14 @@ class _MergedManifests:
                 for index in range(len(value)):
                     self.origins[(section, offsets[section] + index)] = (document, (section, index))
                 self.data[section].extend(value)
-        for path, line in document.lines.items():
-            merged = self._merged_path(document, path, offsets)
-            if merged is not None:
-                self.source_refs[merged] = f"{document.file}:{line}"
+        organisation = self.origins.get((ORGANISATION,))
+        own_organisation = organisation is not None and organisation[0] is document
+        refs, prefix = self.source_refs, f"{document.file}:"
+        for path, line in document.lines.items():  # each path as a path in the merged data, when it was merged
+            if len(path) >= 2 and path[0] in offsets and isinstance(path[1], int):
+                refs[(path[0], offsets[path[0]] + path[1], *path[2:])] = f"{prefix}{line}"
+            elif own_organisation and path[:1] == (ORGANISATION,):
+                refs[path] = f"{prefix}{line}"
 
     def _add_organisation(self, document: YamlDocument, value: Any) -> None:
         declared = self.origins.get((ORGANISATION,))
@@ -103,15 +108,6 @@ class _MergedManifests:
             return
         self.origins[(ORGANISATION,)] = (document, (ORGANISATION,))
         self.data[ORGANISATION] = value
-
-    def _merged_path(self, document: YamlDocument, path: Loc, offsets: dict[str, int]) -> Loc | None:
-        """A path in a file as a path in the merged data, or None when that part was not merged."""
-        if len(path) >= 2 and path[0] in offsets and isinstance(path[1], int):
-            return (path[0], offsets[path[0]] + path[1], *path[2:])
-        organisation = self.origins.get((ORGANISATION,))
-        if path[:1] == (ORGANISATION,) and organisation is not None and organisation[0] is document:
-            return path
-        return None
 
     def locate(self, loc: Loc, message: str, suggestion: str | None) -> LocatedError:
         """An error at a merged path, located in the file and line it came from.
@@ -138,7 +134,11 @@ def load_manifests(path: Path | str) -> tuple[CatalogSpec, dict[Loc, str]]:
     Raises IngestError with every problem of every file: YAML, unknown keys and values, then (once
     the entries are valid) references between them.
     """
-    path = Path(path)
+    with collector_paused():
+        return _load_manifests(Path(path))
+
+
+def _load_manifests(path: Path) -> tuple[CatalogSpec, dict[Loc, str]]:
     files = manifest_files(path)
     merged = _MergedManifests()
     for file in files:
@@ -163,10 +163,11 @@ def load_manifests(path: Path | str) -> tuple[CatalogSpec, dict[Loc, str]]:
 def ingest_manifests(catalog: Catalog, path: Path | str, actor: str = "") -> IngestReport:
     """Ingest a manifest file or directory as one run; IngestError (nothing written) on any problem."""
     started = time.monotonic()
-    spec, source_refs = load_manifests(path)
-    return apply_and_report(
-        catalog, spec, source=SOURCE_NAME, target=str(path), actor=actor, source_refs=source_refs, started=started,
-    )
+    with collector_paused():
+        spec, source_refs = load_manifests(path)
+        return apply_and_report(
+            catalog, spec, source=SOURCE_NAME, target=str(path), actor=actor, source_refs=source_refs, started=started,
+        )
 
 
 def manifest_json_schema() -> dict[str, Any]:

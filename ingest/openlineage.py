@@ -25,6 +25,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from catalog.specs import CatalogSpec
 from catalog.store import Catalog, mask_url
 from catalog.suggest import nearest
 from catalog.suggestions import SuggestionInput, record_field_suggestions
-from catalog.taxonomy import TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
+from catalog.taxonomy import Taxonomy, TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from ingest.errors import IngestError, LocatedError, format_field_path, validation_problems
 from ingest.tabular import MAX_FILE_BYTES, check_file, scoped_source, slug, taxonomy_key_for
@@ -134,8 +135,19 @@ def category_for_word(text: str, category_map: dict[str, str] | None = None) -> 
     if found:
         return found
     leaf = word.lower().replace(" ", "_").replace("-", "_")
-    same_leaf = [key for key in load_taxonomy().entries(TaxonomyKind.DATA_CATEGORY) if key.rsplit(".", 1)[-1] == leaf]
-    return min(same_leaf, key=lambda key: (key.count("."), key)) if same_leaf else None
+    return _most_general_by_leaf(load_taxonomy()).get(leaf)
+
+
+@cache
+def _most_general_by_leaf(taxonomy: Taxonomy) -> dict[str, str]:
+    """Last key segment -> the most general data category key ending in it (fewest dots, then
+    alphabetical), worked out once per taxonomy: markers are looked up per column."""
+    found: dict[str, str] = {}
+    for key in taxonomy.entries(TaxonomyKind.DATA_CATEGORY):
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf not in found or (key.count("."), key) < (found[leaf].count("."), found[leaf]):
+            found[leaf] = key
+    return found
 
 
 def marker_categories(value: Any, category_map: dict[str, str] | None = None) -> tuple[list[tuple[str, float]], list[str]]:

@@ -23,12 +23,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from catalog.suggest import nearest
-from catalog.taxonomy import TaxonomyKind, load_taxonomy
+from catalog.taxonomy import Taxonomy, TaxonomyKind, load_taxonomy
 from catalog.vocab import Article9Condition, LawfulBasis
 from ingest.errors import IngestError, LocatedError
 from ingest.yaml_source import load_yaml
@@ -549,6 +550,12 @@ def article9_conditions_in(text: str) -> VocabularyMatch:
     return VocabularyMatch(tuple(dict.fromkeys(found)), suggestion)
 
 
+@cache
+def _labels(taxonomy: Taxonomy, kind: TaxonomyKind) -> dict[str, str]:
+    """Casefolded label -> key of one vocabulary, worked out once per taxonomy: markers are looked up per column."""
+    return {entry.name.casefold(): key for key, entry in taxonomy.entries(kind).items()}
+
+
 def taxonomy_key_for(kind: TaxonomyKind, text: str) -> str | None:
     """The taxonomy key a cell value names: the key itself, or a label in any case ('Work email
     address', 'IP Address', 'Customers'); a trailing '(special category, Art 9)' note is ignored."""
@@ -557,7 +564,7 @@ def taxonomy_key_for(kind: TaxonomyKind, text: str) -> str | None:
     if taxonomy.get(kind, value) is not None:
         return value
     bare = re.sub(r"\s*\([^()]*\)\s*$", "", value).casefold()
-    labels = {entry.name.casefold(): key for key, entry in taxonomy.entries(kind).items()}
+    labels = _labels(taxonomy, kind)
     for candidate in (bare, bare.removesuffix("s"), bare.removesuffix("es")):
         if candidate in labels:
             return labels[candidate]

@@ -79,6 +79,10 @@ class _Builder:
         if self._count > MAX_NODES:
             raise _TooLarge
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, ScalarNode):  # most nodes; a scalar cannot contain itself
+            if node.tag == STR_TAG:
+                return node.value  # what the constructor would return, without its bookkeeping (most scalars are strings)
+            return self.loader.construct_object(node, deep=True) if self.allowed(node, path) else None  # the other safe scalars
         if not self.allowed(node, path):
             return None
         if id(node) in self._active:
@@ -90,9 +94,7 @@ class _Builder:
                 return self.mapping(node, path)
             if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
                 return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-            if node.tag == STR_TAG and isinstance(node, ScalarNode):
-                return node.value  # what the constructor would return, without its bookkeeping (most scalars are strings)
-            return self.loader.construct_object(node, deep=True)  # other scalars and the other safe tags
+            return self.loader.construct_object(node, deep=True)  # the other safe tags (sets, ordered maps)
         finally:
             self._active.discard(id(node))
 
@@ -109,9 +111,12 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.error(key_node, "a key must be a plain value, not a list or mapping", path)
                 continue
-            if not self.allowed(key_node, path):
+            if key_node.tag == STR_TAG:
+                key = key_node.value  # most keys: what the constructor would return, without its bookkeeping
+            elif not self.allowed(key_node, path):
                 continue
-            key = self.loader.construct_object(key_node, deep=True)
+            else:
+                key = self.loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if id(key_node) in own_keys:
                 if key in declared:
