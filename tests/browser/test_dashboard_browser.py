@@ -50,7 +50,23 @@ def catalogue_edges(page) -> list[str]:
     return [title for title in titles if "legend_" not in title]
 
 
+#: True once no element is still loading and every table has drawn its grid (tables paint on a canvas after the run ends).
+PAINTED = """() => !document.querySelector('[data-testid="stSkeleton"]')
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(frame => {
+        const canvas = frame.querySelector('canvas');
+        return canvas && canvas.getBoundingClientRect().width > 100;
+    })"""
+
+
 def shoot(page, screenshots, name: str) -> None:
+    """A full-page screenshot once the tables have painted (a screenshot is an artefact, not a check:
+    after 10 s it is taken as the page is)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(PAINTED, timeout=10_000)
+    except PlaywrightTimeoutError:
+        pass
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
