@@ -45,16 +45,18 @@ def keep_warm(interval: float = REFRESH_SECONDS) -> None:
 
     from dashboards import state
 
-    ready = None
+    ready, failure = None, None
     while True:
         try:
             started = time.perf_counter()
             revision = state.warm_up()
             if revision != ready:
                 print(f"Catalogue revision {revision} read ahead of visitors in {time.perf_counter() - started:.1f} s", flush=True)
-                ready = revision
-        except Exception:  # noqa: BLE001  the page reports it to the visitor; the server must go on
-            log.exception("reading the catalogue ahead of visitors failed")
+                ready, failure = revision, None
+        except Exception as error:  # noqa: BLE001  the page reports it to the visitor; the server must go on
+            if repr(error) != failure:  # logged once, not every few seconds
+                log.exception("reading the catalogue ahead of visitors failed")
+                failure = repr(error)
         time.sleep(interval)
 
 

@@ -219,3 +219,23 @@ def test_warm_up_reads_the_catalogue_before_the_first_visitor(small_catalogue, c
     app = open_app()
     assert not app.exception
     assert state.warm_up() == revision  # same revision: served from the cache, nothing read
+
+
+def test_keep_warm_logs_a_failure_once_and_goes_on(monkeypatch, caplog):
+    """A catalogue the server cannot read is reported once in its log, not every few seconds,
+    and the thread keeps trying (the page tells the visitor what to do)."""
+    from dashboards import serve, state
+
+    calls = []
+
+    def failing() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # ends the loop for the test
+        raise RuntimeError("catalogue not ready")
+
+    monkeypatch.setattr(state, "warm_up", failing)
+    with pytest.raises(KeyboardInterrupt):
+        serve.keep_warm(interval=0)
+    assert len(calls) == 3
+    assert [r.message for r in caplog.records if r.name == "dashboards.serve"] == ["reading the catalogue ahead of visitors failed"]
