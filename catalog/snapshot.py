@@ -14,7 +14,7 @@ from contextlib import closing
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean
+from sqlalchemy import JSON
 from sqlmodel import Session, select
 
 from catalog.models import (
@@ -63,33 +63,42 @@ def _not_retired(model):
     return select(model.__table__).where(model.__table__.c.retired_run_id.is_(None))
 
 
-def _mappings(session: Session, statement) -> list[dict[str, Any]]:
-    """Rows as plain dicts: documents test and read each column, which a RowMapping makes slow.
-
-    Read through the driver's cursor (SQLAlchemy's rows cost more than the read) with each
-    column's own result conversion; JSON text is decoded once per distinct value (most rows share
-    a few category lists) and each row gets its own copy, so documents never share a list."""
+def _values(session: Session, statement, *, shared: bool) -> list[list[Any]]:
+    """The rows of ``statement`` as lists of converted values, read through the driver's cursor:
+    at a million rows SQLAlchemy's row objects cost as much as the read itself. Each column gets
+    its type's own result conversion; JSON text is decoded once per distinct value (most rows share
+    a few category lists) and then either ``shared`` between rows, frozen (lists become tuples), or
+    copied for each row."""
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(statement.selected_columns)
-    converters = [_converter(column.type, dialect) for column in columns]
+    converters = [_converter(column.type, dialect, shared=shared) for column in statement.selected_columns]
     converted = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
-    keys = [column.key for column in columns]
     sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if "%" in sql and dialect.paramstyle in ("format", "pyformat"):  # literals with doubled percent signs: let SQLAlchemy run it
-        return [dict(row) for row in session.execute(statement).mappings()]
+        return [[_frozen(value) if shared else value for value in row] for row in session.execute(statement)]
     with closing(connection.connection.cursor()) as cursor:
         cursor.execute(sql)
         raw_rows = cursor.fetchall()
-    if not converted:
-        return [dict(zip(keys, raw, strict=True)) for raw in raw_rows]
     rows = []
     for raw in raw_rows:
         values = list(raw)
         for index, convert in converted:
-            values[index] = convert(values[index])
-        rows.append(dict(zip(keys, values, strict=True)))
+            if values[index] is not None:  # NULL stays None under every conversion; most are NULL (retired_at)
+                values[index] = convert(values[index])
+        rows.append(values)
     return rows
+
+
+def _mappings(session: Session, statement) -> list[dict[str, Any]]:
+    """Rows as plain dicts, each with its own copies of JSON values: documents test and read each
+    column (which a RowMapping makes slow) and may be changed by their reader."""
+    keys = [column.key for column in statement.selected_columns]
+    return [dict(zip(keys, values, strict=True)) for values in _values(session, statement, shared=False)]
+
+
+def _frozen(value: Any) -> Any:
+    """A JSON list as a tuple, so one decoded value can be shared by many read-only rows."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _copied(value: Any) -> Any:
@@ -101,20 +110,22 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def _converter(column_type, dialect):
-    """The column's result conversion (None when there is none); a JSON decoding is done once per
-    distinct text (on SQLite; PostgreSQL's driver decodes), copied for each row."""
+def _converter(column_type, dialect, *, shared: bool):
+    """The column's result conversion (None when there is none). JSON is decoded once per distinct
+    text (on SQLite; PostgreSQL's driver decodes it), then frozen and shared, or copied per row."""
     convert = column_type.dialect_impl(dialect).result_processor(dialect, None)
-    if convert is None or not isinstance(column_type, JSON):
+    if not isinstance(column_type, JSON):
         return convert
+    decode_text = convert or json.loads
     decoded: dict[str, Any] = {}
 
     def decode(value: Any) -> Any:
-        if not isinstance(value, str):
-            return convert(value)
+        if not isinstance(value, str):  # None, or already decoded by the driver
+            return _frozen(value) if shared else value
         if value not in decoded:
-            decoded[value] = convert(value)
-        return _copied(decoded[value])
+            loaded = decode_text(value)
+            decoded[value] = _frozen(loaded) if shared else loaded
+        return decoded[value] if shared else _copied(decoded[value])
 
     return decode
 
@@ -127,43 +138,10 @@ def _row_type(model) -> type:
 
 def current_rows(session: Session, model) -> list:
     """Current rows of a large table as read-only named tuples: the graph, the rules and the record
-    read every field. Read through the driver's cursor, because SQLAlchemy's row objects cost as
-    much as the read itself at a million rows; the few conversions the tables need are done here:
-    booleans (SQLite stores 0/1), JSON lists (as tuples, decoded once per distinct text: most
-    fields share a handful of category lists) and retirement times (always None for current rows)."""
-    columns = list(model.__table__.columns)
-    booleans = [index for index, column in enumerate(columns) if isinstance(column.type, Boolean)]
-    json_lists = [index for index, column in enumerate(columns) if isinstance(column.type, JSON)]
-    statement = select(*columns).where(model.__table__.c.retired_run_id.is_(None))
-    connection = session.connection()
-    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        raw_rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    decoded: dict[str, Any] = {}
-
-    def decode(value: Any) -> Any:
-        if not isinstance(value, str):  # None, or already decoded by the driver (PostgreSQL)
-            return tuple(value) if isinstance(value, list) else value
-        if value not in decoded:
-            loaded = json.loads(value)
-            decoded[value] = tuple(loaded) if isinstance(loaded, list) else loaded
-        return decoded[value]
-
+    read every field. JSON lists are tuples, shared between the rows that hold the same list."""
+    statement = select(*model.__table__.columns).where(model.__table__.c.retired_run_id.is_(None))
     make = _row_type(model)._make
-    rows = []
-    for raw in raw_rows:
-        values = list(raw)
-        for index in booleans:
-            if values[index] is not None:
-                values[index] = bool(values[index])
-        for index in json_lists:
-            values[index] = decode(values[index])
-        rows.append(make(values))
-    return rows
+    return [make(values) for values in _values(session, statement, shared=True)]
 
 
 def _in_chunks(column, values: list, size: int = 5000):
