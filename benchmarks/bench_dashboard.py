@@ -2,7 +2,7 @@
 
 Applies ``catalog.synth.synth_spec(N, 5)`` (10,000 systems by default) into a SQLite file, then
 runs the app headless with Streamlit's AppTest and times each page. First the server's warm-up
-(``dashboards.state.warm_up``, which ``ropa dashboard`` runs through ``dashboards.serve`` as the
+(``dashboards.serve.warm_up``, which ``ropa dashboard`` runs as the
 server starts and after each change, before any visitor asks), then the first visit, then every
 page's first render and a rerun (what each visitor waits for on the server). The goal is under
 2 s per page. For the data-flow map it also reports how many edges the browser is sent, which must
@@ -107,13 +107,10 @@ def main() -> int:
     os.environ.setdefault("ROPA_LOCAL_ROLE", "dpo")
 
     print(f"load average (1, 5, 15 min): {load_average()}")
+    from dashboards import serve
+
     with Stopwatch() as warm:  # what dashboards.serve does while the server starts and after each change
-        import pandas  # noqa: F401
-        import pydeck  # noqa: F401
-
-        from dashboards import state
-
-        state.warm_up()
+        serve.warm_up()
     print(f"server warm-up, before any visitor (imports, snapshot of the catalogue): {warm.wall:.2f} s ({warm.cpu:.2f} s CPU)")
     with Stopwatch() as cold:
         app = AppTest.from_file(str(APP), default_timeout=max(args.timeout, 900)).run()

@@ -89,6 +89,8 @@ class CurrentRows:
     rather than reading a million fields again. Entries are read-only named tuples (see
     :func:`catalog.snapshot.current_rows`: JSON lists are tuples), links plain rows."""
 
+    locations: dict[str, Location] = field(default_factory=dict)
+    """Current locations (data centres, offices, cloud regions) by id."""
     systems: dict[str, System] = field(default_factory=dict)
     """Current systems by id."""
     parties: dict[str, Party] = field(default_factory=dict)
@@ -159,7 +161,8 @@ class CatalogGraph:
     def _load(cls, session: Session) -> CatalogGraph:
         graph = nx.MultiDiGraph()
         organisation = session.exec(Organisation.current().order_by(Organisation.id)).first()
-        locations = {row.id: row for row in session.exec(Location.current()).all()}
+        rows = CurrentRows()
+        locations = rows.locations = {row.id: row for row in current_rows(session, Location)}
         for location in locations.values():
             graph.add_node(
                 node_key(NodeKind.LOCATION, location.id), kind=NodeKind.LOCATION, id=location.id, label=location.name,
@@ -170,7 +173,6 @@ class CatalogGraph:
             if link.location_id in locations:
                 hosting.setdefault(link.system_id, []).append(link.location_id)
         home = (organisation.country,) if organisation else ()
-        rows = CurrentRows()
         rows.systems = {system.id: system for system in current_rows(session, System)}
         for system in rows.systems.values():
             where = tuple(sorted(hosting.get(system.id, [])))

@@ -34,7 +34,6 @@ from catalog.models import (
     DataField,
     Dataset,
     IngestRun,
-    Location,
     Party,
     ProcessingActivity,
     System,
@@ -744,7 +743,7 @@ class _RecordBuilder:
         self.activities = sorted(rows.activities.values(), key=attrgetter("id"))
         self.systems = {row.id: row for row in sorted(rows.systems.values(), key=attrgetter("id"))}
         self.parties = {row.id: row for row in sorted(rows.parties.values(), key=attrgetter("id"))}
-        self.locations = {row.id: row for row in session.exec(Location.current()).all()}
+        self.locations = dict(rows.locations)
         self.datasets: dict[str, list[Dataset]] = defaultdict(list)
         for dataset in sorted(rows.datasets.values(), key=attrgetter("system_id", "name")):
             if dataset.system_id in self.systems:

@@ -35,21 +35,27 @@ class _OutsideSessions(logging.Filter):
         return record.threadName != KEEP_WARM_THREAD
 
 
-def keep_warm(interval: float = REFRESH_SECONDS) -> None:
-    """Read the snapshot of each new revision as it appears (runs until the process ends).
-
-    A failure is logged and retried: the first visitor then reads the catalogue and sees the error
-    on the page, as without a warm-up."""
-    import pandas  # noqa: F401  (imported here, it is not imported in the first visitor's render)
+def warm_up() -> tuple:
+    """Import what the pages use and read the latest revision's snapshot into the shared cache;
+    the revision read."""
+    import pandas  # noqa: F401  (imported here, not in the first visitor's render)
     import pydeck  # noqa: F401
 
     from dashboards import state
 
+    return state.warm_up()
+
+
+def keep_warm(interval: float = REFRESH_SECONDS) -> None:
+    """Read the snapshot of each new revision as it appears (runs until the process ends).
+
+    A failure is logged once and retried: the first visitor then reads the catalogue and sees the
+    error on the page, as without a warm-up."""
     ready, failure = None, None
     while True:
         try:
             started = time.perf_counter()
-            revision = state.warm_up()
+            revision = warm_up()
             if revision != ready:
                 print(f"Catalogue revision {revision} read ahead of visitors in {time.perf_counter() - started:.1f} s", flush=True)
                 ready, failure = revision, None

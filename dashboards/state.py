@@ -11,6 +11,7 @@ Filter changes and page switches do not re-read the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 import streamlit as st
 from sqlalchemy import func
@@ -107,9 +108,7 @@ def _snapshot(url: str, revision: Revision) -> Snapshot:
     catalog = _open(url)
     with collector_paused(), catalog.session() as session:
         graph = CatalogGraph.load(session)
-        activities = session.exec(
-            select(ProcessingActivity).where(ProcessingActivity.retired_run_id.is_(None)).order_by(ProcessingActivity.id)
-        ).all()
+        activities = sorted(graph.rows.activities.values(), key=attrgetter("id"))
         return Snapshot(run_id, graph, tuple(derive_transfers(graph)), tuple(activities))
 
 

@@ -68,3 +68,13 @@ def loaded_catalog(catalog) -> Catalog:
     with catalog.session() as session:
         apply_spec(session, small_spec(), source="manifest", target="tests")
     return catalog
+
+
+@pytest.fixture
+def no_identity_env(monkeypatch):
+    """No identity settings from the environment: each dashboard test says who the user is."""
+    from dashboards import auth
+
+    for name in (auth.ROLES_FILE_ENV, auth.USER_HEADER_ENV, auth.ROLE_HEADER_ENV, auth.LOCAL_ROLE_ENV,
+                 auth.LOCAL_NAME_ENV, auth.LOCAL_EMAIL_ENV, auth.LOCAL_TEAMS_ENV):
+        monkeypatch.delenv(name, raising=False)

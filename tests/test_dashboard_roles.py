@@ -33,11 +33,7 @@ SALES_ENGINEER = User("Sam", "sam@acme.example", Role.ENGINEER, teams=("Sales",)
 OTHER_ENGINEER = User("Oli", "oli@acme.example", Role.ENGINEER, teams=("Platform",))
 
 
-@pytest.fixture(autouse=True)
-def _no_identity_env(monkeypatch):
-    for name in (auth.ROLES_FILE_ENV, auth.USER_HEADER_ENV, auth.ROLE_HEADER_ENV, auth.LOCAL_ROLE_ENV,
-                 auth.LOCAL_NAME_ENV, auth.LOCAL_EMAIL_ENV, auth.LOCAL_TEAMS_ENV):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_identity_env")
 
 
 @pytest.fixture

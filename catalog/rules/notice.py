@@ -191,7 +191,7 @@ def disclosed_but_not_found(facts: CatalogFacts) -> Iterator[Issue]:
     activities = _controller_activities(facts)
     purposes = {key for a in activities for key in a.purposes or ()}
     categories = {key for a in activities for key in _personal_categories(facts, a.id)}
-    categories |= {key for item in facts.fields.values() for key in item.data_categories or () if Taxonomy.covers(PERSONAL_DATA_ROOT, key)}
+    categories |= {key for system_id in facts.systems for key in facts.system_categories(system_id) if Taxonomy.covers(PERSONAL_DATA_ROOT, key)}
     subjects = {key for a in activities for key in facts.activity_subjects(a.id)}
     roles = {party.role for party in _recipient_parties(facts).values()}
     countries = {t.destination for t in _third_country_transfers(facts)}
