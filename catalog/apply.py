@@ -14,12 +14,12 @@ only the attributes they set. Every change to a top-level entry is appended to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from types import SimpleNamespace
+from operator import attrgetter
 from typing import Any
 
 import networkx as nx
@@ -44,7 +44,7 @@ from catalog.models import (
     System,
     SystemLocation,
 )
-from catalog.snapshot import EntryKey, NestedRows, _in_chunks, _mappings, entry_documents
+from catalog.snapshot import EntryKey, NestedRows, _in_chunks, _mappings, entry_documents, read_values
 from catalog.specs import (
     CatalogSpec,
     FieldRef,
@@ -107,6 +107,9 @@ def _identity(model: type[SQLModel], row) -> Any:
 #: plain namespaces; a change to one must be marked with _Writer.mark_dirty to be written.
 BULK_INSERTED = frozenset({Dataset, DataField, Flow})
 
+#: Top-level entries, which remember the last run that reported them.
+_SEEN_MODELS = frozenset(model for _kind, model in SEEN_ENTRY_MODELS)
+
 
 @cache
 def _column_defaults(model: type[SQLModel]) -> dict[str, Any]:
@@ -133,44 +136,56 @@ def _natural_key(model: type[SQLModel]) -> tuple[str, ...]:
     }.get(model, (_primary_key(model),))
 
 
-def _remembering(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert`` for JSON values, computed once per distinct list of plain values (most rows
-    share a few category lists)."""
-    done: dict[tuple, Any] = {}
-
-    def remembered(value: Any) -> Any:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            return convert(value)
-        key = tuple(value)
+def _converted_column(values: Iterable[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``convert`` applied to one column's values, once per distinct value where values repeat:
+    NULLs, booleans and lists of plain strings (most rows share a few category lists)."""
+    done: dict[Any, Any] = {}
+    result = []
+    for value in values:
+        if value is None or value is True or value is False:
+            key: Any = value
+        elif type(value) is list and all(type(item) is str for item in value):
+            key = tuple(value)
+        else:
+            result.append(convert(value))
+            continue
         if key not in done:
             done[key] = convert(value)
-        return done[key]
+        result.append(done[key])
+    return result
 
-    return remembered
 
-
-def _executemany(session: Session, table, columns: list[str], rows: list[list[Any]]) -> None:
+def insert_many(session: Session, table, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
     """INSERT ``rows`` (values in ``columns`` order) with the driver's executemany, in the session's
     transaction: SQLAlchemy's executemany builds a parameter dict per row, which costs more than
-    the insert itself. Each column's bind conversion (JSON, booleans, times) is applied here."""
+    the insert itself. The rows are turned into columns, each converted by its type's own bind
+    conversion (JSON, booleans, times), and back into the driver's parameters."""
     connection = session.connection()
     dialect = connection.dialect
     compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns}
-    converted = [
-        (index, _remembering(processors[name]) if isinstance(table.c[name].type, JSON) else processors[name])
-        for index, name in enumerate(columns) if processors[name] is not None
-    ]
-    for values in rows:
-        for index, convert in converted:
-            values[index] = convert(values[index])
+    by_name = dict(zip(columns, zip(*rows), strict=False))
+    if not by_name:
+        return
+    for name in columns:
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            by_name[name] = _converted_column(by_name[name], convert)
     if compiled.positional:  # SQLite: tuples in the statement's parameter order
-        order = [columns.index(name) for name in compiled.positiontup]
-        parameters: list = [tuple([values[index] for index in order]) for values in rows]
+        parameters: list = list(zip(*[by_name[name] for name in compiled.positiontup]))
     else:
-        parameters = [dict(zip(columns, values, strict=True)) for values in rows]
+        parameters = [dict(zip(columns, values)) for values in zip(*[by_name[name] for name in columns])]
     with closing(connection.connection.cursor()) as cursor:
         cursor.executemany(str(compiled), parameters)
+
+
+class _BulkRow:
+    """A row of a bulk-inserted table: attribute access over the dict of its columns, which it
+    takes as its own (no copy; ``vars(row)`` is that dict)."""
+
+    __slots__ = ("__dict__",)
+
+    def __init__(self, columns: dict[str, Any]):
+        self.__dict__ = columns
 
 
 class _Writer:
@@ -180,15 +195,15 @@ class _Writer:
     compared and changed in memory and written by a few flushes, not one query per row.
     """
 
-    def __init__(self, session: Session, result: ApplyResult, source: str, refs: dict[Loc, str]):
+    def __init__(self, session: Session, result: ApplyResult, source: str, refs: Mapping[Loc, str]):
         self.session, self.result, self.source, self.refs = session, result, source, refs
         self.seen: dict[type, set[Any]] = {}
         self.touched: set[EntryKey] = set()
         self.entry: EntryKey | None = None
         self._counted_unchanged: set[int] = set()
         self._rows: dict[type, dict[tuple, SQLModel]] = {}
-        self._pending: dict[type, list[SimpleNamespace]] = {}
-        self._dirty: dict[type, dict[int, SimpleNamespace]] = {}
+        self._pending: dict[type, list[_BulkRow]] = {}
+        self._dirty: dict[type, dict[int, _BulkRow]] = {}
         self._links: dict[type, dict[str, list[SQLModel]]] = {}
 
     def rows(self, model: type[SQLModel]) -> dict[tuple, SQLModel]:
@@ -196,7 +211,7 @@ class _Writer:
         if model not in self._rows:
             columns = _natural_key(model)
             if model in BULK_INSERTED:
-                loaded = [SimpleNamespace(**mapping) for mapping in _mappings(self.session, select(model.__table__))]
+                loaded = [_BulkRow(mapping) for mapping in _mappings(self.session, select(model.__table__))]
             else:
                 loaded = self.session.exec(select(model)).all()
             self._rows[model] = {tuple(getattr(row, c) for c in columns): row for row in loaded}
@@ -226,15 +241,15 @@ class _Writer:
         source = self.source
         if row is None:
             identity = key if isinstance(key, dict) else {_primary_key(model): key}
+            run_id = self.result.run.id
+            seen_run = {"last_seen_run_id": run_id} if model in _SEEN_MODELS else {}  # written now, not updated by _mark_seen
             if model in BULK_INSERTED:
-                data = _column_defaults(model) | identity | values
-                data["source"], data["source_ref"], data["run_id"] = source, self.refs.get(loc), self.result.run.id
-                row = SimpleNamespace(**data)
+                row = _BulkRow({**_column_defaults(model), **identity, **values, **seen_run, "source": source, "source_ref": self.refs.get(loc), "run_id": run_id})
                 if _generated_id(model):
                     row.id = None
                 self._pending.setdefault(model, []).append(row)
             else:
-                row = model(**identity, **values, source=source, source_ref=self.refs.get(loc), run_id=self.result.run.id)
+                row = model(**identity, **values, **seen_run, source=source, source_ref=self.refs.get(loc), run_id=run_id)
                 self.session.add(row)
             table_rows[natural] = row
             self._count("added", label)
@@ -268,15 +283,16 @@ class _Writer:
                 continue
             table, generated = model.__table__, _generated_id(model)
             columns = [column.key for column in table.columns if column.key != "id" or not generated]
-            _executemany(self.session, table, columns, [[getattr(row, c, None) for c in columns] for row in rows])
+            insert_many(self.session, table, columns, map(attrgetter(*columns), rows))
             if generated:
                 natural = _natural_key(model)
                 by_key = {}
                 for condition in _in_chunks(table.c[natural[0]], sorted({getattr(row, natural[0]) for row in rows})):
-                    statement = select(table.c.id, *[table.c[c] for c in natural]).where(condition)
-                    by_key.update((tuple(values[1:]), values[0]) for values in self.session.execute(statement))
+                    statement = select(*[table.c[c] for c in natural], table.c.id).where(condition)
+                    by_key.update((tuple(values[:-1]), values[-1]) for values in read_values(self.session, statement, shared=True))
+                key_of = attrgetter(*natural)
                 for row in rows:
-                    row.id = by_key[tuple(getattr(row, c) for c in natural)]
+                    row.id = by_key[key_of(row) if len(natural) > 1 else (key_of(row),)]
             rows.clear()
 
     def write_dirty(self) -> None:
@@ -395,24 +411,29 @@ def _write_systems(writer: _Writer, systems: list[SystemSpec], only_set: bool, c
         if (not only_set or "hosted_in" in system.model_fields_set) and row.source == writer.source:
             if writer.links(SystemLocation, "system_id", system.id, "location_id", system.hosted_in):
                 writer.links_changed(row, f"system {system.id}")
+    # Each system's datasets and fields as plain values in one dump (a dump per field costs more than the write)
+    dumps = [system.model_dump(mode="json", include={"datasets"}, exclude_unset=only_set).get("datasets", []) for system in systems]
+    fields = [[dataset.pop("fields", []) for dataset in datasets] for datasets in dumps]
     dataset_rows: list[list[Dataset]] = []
-    for index, system in enumerate(systems):
+    for index, (system, datasets) in enumerate(zip(systems, dumps, strict=True)):
         writer.entry = ("system", system.id)
         dataset_rows.append([
             writer.upsert(
-                Dataset, {"system_id": system.id, "name": dataset.name}, _values(dataset, exclude={"name", "fields"}, only_set=only_set),
-                ("systems", index, "datasets", d_index), label=f"dataset {system.id}.{dataset.name}",
+                Dataset, {"system_id": system.id, "name": dataset.pop("name")}, dataset,
+                ("systems", index, "datasets", d_index), label=f"dataset {system.id}.{system.datasets[d_index].name}",
             )
-            for d_index, dataset in enumerate(system.datasets)
+            for d_index, dataset in enumerate(datasets)
         ])
     writer.insert_pending()  # new datasets get their ids, which their fields are keyed on
     for index, system in enumerate(systems):
         writer.entry = ("system", system.id)
-        for d_index, (dataset, dataset_row) in enumerate(zip(system.datasets, dataset_rows[index], strict=True)):
-            for f_index, spec_field in enumerate(dataset.fields):
+        for d_index, (dataset_fields, dataset_row) in enumerate(zip(fields[index], dataset_rows[index], strict=True)):
+            prefix = f"field {system.id}.{dataset_row.name}."
+            for f_index, values in enumerate(dataset_fields):
+                name = values.pop("name")
                 writer.upsert(
-                    DataField, {"dataset_id": dataset_row.id, "name": spec_field.name}, _values(spec_field, exclude={"name"}, only_set=only_set),
-                    ("systems", index, "datasets", d_index, "fields", f_index), label=f"field {system.id}.{dataset.name}.{spec_field.name}",
+                    DataField, {"dataset_id": dataset_row.id, "name": name}, values,
+                    ("systems", index, "datasets", d_index, "fields", f_index), label=prefix + name,
                 )
         if not complete:  # a complete run retires every unseen row of its source once, at the end
             dataset_ids = {dataset_row.id for dataset_row in dataset_rows[index]}
@@ -524,7 +545,7 @@ def _record_history(session: Session, writer: _Writer, before: dict[EntryKey, di
         events.append([now, run_id, actor, writer.source, key[0], key[1], action, old, new])
     session.flush()
     if events:  # one executemany, in this order (event ids follow it), instead of an ORM object each
-        _executemany(session, ChangeEvent.__table__, ["at", "run_id", "actor", "source", "entry_kind", "entry_id", "action", "before", "after"], events)
+        insert_many(session, ChangeEvent.__table__, ["at", "run_id", "actor", "source", "entry_kind", "entry_id", "action", "before", "after"], events)
 
 
 def apply_spec(
@@ -534,7 +555,7 @@ def apply_spec(
     source: str,
     target: str = "",
     actor: str = "",
-    source_refs: dict[Loc, str] | None = None,
+    source_refs: Mapping[Loc, str] | None = None,
     complete: bool = True,
     replace_systems: bool = False,
 ) -> ApplyResult:
@@ -560,7 +581,7 @@ def apply_spec(
     session.add(run)
     session.flush()
     result = ApplyResult(run=run)
-    writer = _Writer(session, result, source, source_refs or {})
+    writer = _Writer(session, result, source, {} if source_refs is None else source_refs)
 
     def put(kind: str, model, ident: str, values: dict, loc: Loc) -> SQLModel:
         writer.entry = (kind, ident)

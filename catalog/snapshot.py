@@ -12,6 +12,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from contextlib import closing
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON
@@ -41,10 +42,8 @@ EntryKey = tuple[str, str]
 
 def _document(spec_class, row, rename: dict[str, str] | None = None, **extra) -> dict[str, Any]:
     """Columns of ``row`` (a mapping) that the spec knows, under the spec's YAML aliases, plus ``extra``."""
-    rename = rename or {}
     values = {}
-    for name, alias in _spec_keys(spec_class):
-        column = rename.get(name, name)
+    for name, alias, column in _spec_columns(spec_class, tuple((rename or {}).items())):
         if name in extra:
             values[alias] = extra[name]
         elif column in row:
@@ -52,10 +51,24 @@ def _document(spec_class, row, rename: dict[str, str] | None = None, **extra) ->
     return values
 
 
+def _documents(spec_class, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``_document`` of each row, for rows that hold every column the spec knows (a table's full
+    rows, as a system's fields are): the values picked in one step per row."""
+    columns = _spec_columns(spec_class, ())
+    aliases = [alias for _name, alias, _column in columns]
+    names = [column for _name, _alias, column in columns]
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    try:
+        return [dict(zip(aliases, pick(row))) for row in rows]
+    except KeyError:  # a row without some column: the general way
+        return [_document(spec_class, row) for row in rows]
+
+
 @cache
-def _spec_keys(spec_class) -> tuple[tuple[str, str], ...]:
-    """(attribute, YAML key) of each spec field, worked out once per class: documents are built per field."""
-    return tuple((name, field.alias or name) for name, field in spec_class.model_fields.items())
+def _spec_columns(spec_class, rename: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    """(attribute, YAML key, column) of each spec field, worked out once per class: documents are built per field."""
+    renamed = dict(rename)
+    return tuple((name, field.alias or name, renamed.get(name, name)) for name, field in spec_class.model_fields.items())
 
 
 def _not_retired(model):
@@ -63,7 +76,7 @@ def _not_retired(model):
     return select(model.__table__).where(model.__table__.c.retired_run_id.is_(None))
 
 
-def _values(session: Session, statement, *, shared: bool) -> list[list[Any]]:
+def read_values(session: Session, statement, *, shared: bool) -> list[list[Any]]:
     """The rows of ``statement`` as lists of converted values, read through the driver's cursor:
     at a million rows SQLAlchemy's row objects cost as much as the read itself. Each column gets
     its type's own result conversion; JSON text is decoded once per distinct value (most rows share
@@ -93,7 +106,7 @@ def _mappings(session: Session, statement) -> list[dict[str, Any]]:
     """Rows as plain dicts, each with its own copies of JSON values: documents test and read each
     column (which a RowMapping makes slow) and may be changed by their reader."""
     keys = [column.key for column in statement.selected_columns]
-    return [dict(zip(keys, values, strict=True)) for values in _values(session, statement, shared=False)]
+    return [dict(zip(keys, values, strict=True)) for values in read_values(session, statement, shared=False)]
 
 
 def _frozen(value: Any) -> Any:
@@ -141,7 +154,7 @@ def current_rows(session: Session, model) -> list:
     read every field. JSON lists are tuples, shared between the rows that hold the same list."""
     statement = select(*model.__table__.columns).where(model.__table__.c.retired_run_id.is_(None))
     make = _row_type(model)._make
-    return [make(values) for values in _values(session, statement, shared=True)]
+    return [make(values) for values in read_values(session, statement, shared=True)]
 
 
 def _in_chunks(column, values: list, size: int = 5000):
@@ -198,7 +211,7 @@ def _system_documents(session: Session, ids: list[str] | None, nested: NestedRow
     documents = {}
     for system in systems:
         dataset_docs = [
-            _document(DatasetSpec, dataset, fields=[_document(FieldSpec, item) for item in fields.get(dataset["id"], [])])
+            _document(DatasetSpec, dataset, fields=_documents(FieldSpec, fields.get(dataset["id"], [])))
             for dataset in datasets.get(system["id"], [])
         ]
         documents[("system", system["id"])] = _document(SystemSpec, system, hosted_in=sorted(hosting.get(system["id"], [])), datasets=dataset_docs)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from catalog.apply import utc_now
+from catalog.apply import insert_many, utc_now
 from catalog.models import CategorySuggestion, ChangeEvent, DataField, Dataset
 from catalog.snapshot import entry_documents
 
@@ -37,6 +36,9 @@ class SuggestionCounts:
     skipped_decided: int = 0
 
 
+_NEW_SUGGESTION_COLUMNS = ("field_id", "category", "score", "recogniser", "evidence", "source", "run_id", "status")
+
+
 def record_field_suggestions(session: Session, *, run_id: int, source: str, by_field: dict[int, list[SuggestionInput]]) -> dict[int, SuggestionCounts]:
     """Store this run's suggestions for many fields at once (one read, one flush), leaving decided
     ones alone; a field mapped to [] has its open suggestions from this source retired."""
@@ -47,7 +49,7 @@ def record_field_suggestions(session: Session, *, run_id: int, source: str, by_f
         for row in session.exec(select(CategorySuggestion).where(CategorySuggestion.field_id.in_(chunk))).all():
             existing.setdefault(row.field_id, {})[row.category] = row
     results = {}
-    new_rows: list[dict] = []  # inserted with one executemany: ORM objects cost more than the insert
+    new_rows: list[list] = []  # inserted with the driver's executemany: ORM objects cost more than the insert
     for field_id in field_ids:
         counts = SuggestionCounts()
         rows = existing.get(field_id, {})
@@ -56,10 +58,7 @@ def record_field_suggestions(session: Session, *, run_id: int, source: str, by_f
             produced.add(item.category)
             row = rows.get(item.category)
             if row is None:
-                new_rows.append({
-                    "field_id": field_id, "category": item.category, "score": round(item.score, 4), "recogniser": item.recogniser,
-                    "evidence": item.evidence, "source": source, "run_id": run_id, "status": "suggested",
-                })
+                new_rows.append([field_id, item.category, round(item.score, 4), item.recogniser, item.evidence, source, run_id, "suggested"])
                 counts.added += 1
             elif row.status != "suggested":
                 counts.skipped_decided += 1
@@ -79,7 +78,7 @@ def record_field_suggestions(session: Session, *, run_id: int, source: str, by_f
         results[field_id] = counts
     session.flush()
     if new_rows:
-        session.execute(insert(CategorySuggestion.__table__), new_rows)
+        insert_many(session, CategorySuggestion.__table__, list(_NEW_SUGGESTION_COLUMNS), new_rows)
     return results
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -123,7 +123,7 @@ def apply_and_report(
     source: str,
     target: str,
     actor: str = "",
-    source_refs: dict[Loc, str] | None = None,
+    source_refs: Mapping[Loc, str] | None = None,
     warnings: Iterable[LocatedError] = (),
     complete: bool = True,
     started: float | None = None,

@@ -10,6 +10,7 @@ is reported with its file, line and field path before anything is written.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_origin
@@ -54,13 +55,47 @@ def _shown_name(file: Path, root: Path) -> str:
     return file.relative_to(root).as_posix() if root.is_dir() else str(file)
 
 
+class _SourceRefs(Mapping[Loc, str]):
+    """``file:line`` of each path in the merged data, worked out when asked: apply asks for one
+    per entry it writes, while the files hold a line for every key and value."""
+
+    def __init__(self, origins: dict[Loc, tuple[YamlDocument, Loc]]):
+        self._origins = origins
+
+    def _origin(self, loc: Loc) -> tuple[YamlDocument, Loc] | None:
+        if not loc:
+            return None
+        if loc[0] == ORGANISATION:
+            origin = self._origins.get((ORGANISATION,))
+            return (origin[0], loc) if origin is not None else None
+        if len(loc) < 2 or not isinstance(loc[1], int):
+            return None
+        origin = self._origins.get(loc[:2])
+        return (origin[0], (*origin[1], *loc[2:])) if origin is not None else None
+
+    def __getitem__(self, loc: Loc) -> str:
+        found = self._origin(loc)
+        line = found[0].lines.get(found[1]) if found is not None else None
+        if line is None:
+            raise KeyError(loc)
+        return f"{found[0].file}:{line}"
+
+    def __iter__(self) -> Iterator[Loc]:
+        for key, (document, path_in_file) in self._origins.items():
+            for path in document.lines:
+                if path[:len(path_in_file)] == path_in_file:
+                    yield (*key, *path[len(path_in_file):])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class _MergedManifests:
     """The sections of every file merged in file order, remembering where each entry came from."""
 
     data: dict[str, Any] = field(default_factory=lambda: {section: [] for section in LIST_SECTIONS})
     origins: dict[Loc, tuple[YamlDocument, Loc]] = field(default_factory=dict)  # merged entry -> (file, path in file)
-    source_refs: dict[Loc, str] = field(default_factory=dict)
     errors: list[LocatedError] = field(default_factory=list)
 
     def add(self, document: YamlDocument) -> None:
@@ -88,14 +123,6 @@ class _MergedManifests:
                 for index in range(len(value)):
                     self.origins[(section, offsets[section] + index)] = (document, (section, index))
                 self.data[section].extend(value)
-        organisation = self.origins.get((ORGANISATION,))
-        own_organisation = organisation is not None and organisation[0] is document
-        refs, prefix = self.source_refs, f"{document.file}:"
-        for path, line in document.lines.items():  # each path as a path in the merged data, when it was merged
-            if len(path) >= 2 and path[0] in offsets and isinstance(path[1], int):
-                refs[(path[0], offsets[path[0]] + path[1], *path[2:])] = f"{prefix}{line}"
-            elif own_organisation and path[:1] == (ORGANISATION,):
-                refs[path] = f"{prefix}{line}"
 
     def _add_organisation(self, document: YamlDocument, value: Any) -> None:
         declared = self.origins.get((ORGANISATION,))
@@ -128,7 +155,7 @@ class _MergedManifests:
         )
 
 
-def load_manifests(path: Path | str) -> tuple[CatalogSpec, dict[Loc, str]]:
+def load_manifests(path: Path | str) -> tuple[CatalogSpec, Mapping[Loc, str]]:
     """Read and validate a manifest file or directory: the spec and ``{path in spec: "file:line"}``.
 
     Raises IngestError with every problem of every file: YAML, unknown keys and values, then (once
@@ -138,7 +165,7 @@ def load_manifests(path: Path | str) -> tuple[CatalogSpec, dict[Loc, str]]:
         return _load_manifests(Path(path))
 
 
-def _load_manifests(path: Path) -> tuple[CatalogSpec, dict[Loc, str]]:
+def _load_manifests(path: Path) -> tuple[CatalogSpec, Mapping[Loc, str]]:
     files = manifest_files(path)
     merged = _MergedManifests()
     for file in files:
@@ -157,7 +184,7 @@ def _load_manifests(path: Path) -> tuple[CatalogSpec, dict[Loc, str]]:
         order = {_shown_name(file, path): index for index, file in enumerate(files)}
         raise IngestError(sorted(merged.errors, key=lambda e: (order.get(e.file or "", -1), e.line or 0)))
     assert spec is not None
-    return spec, merged.source_refs
+    return spec, _SourceRefs(merged.origins)
 
 
 def ingest_manifests(catalog: Catalog, path: Path | str, actor: str = "") -> IngestReport:

@@ -139,6 +139,15 @@ def test_load_manifests_maps_entries_to_file_and_line(manifest_dir):
     assert refs[("systems", 1, "datasets", 0, "fields", 0)].startswith("systems/crm.yml:")
 
 
+def test_source_refs_are_a_mapping_of_every_path_read(manifest_dir):
+    _spec, refs = load_manifests(manifest_dir)
+    paths = list(refs)
+    assert len(paths) == len(refs) > 50 and len(set(paths)) == len(paths)
+    assert all(refs[path].rsplit(":", 1)[1].isdigit() for path in paths)
+    assert ("systems", 3) in refs and ("organisation",) in refs
+    assert refs.get(("systems", 99)) is None and refs.get(("systems", 3, "no_such_key")) is None and ("nothing",) not in refs
+
+
 def test_report_summary_and_dict(catalog, manifest_dir):
     report = ingest_manifests(catalog, manifest_dir)
     assert f"{report.added} added, 0 updated" in report.summary() and "succeeded" in report.summary()
