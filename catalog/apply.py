@@ -105,7 +105,7 @@ def _identity(model: type[SQLModel], row) -> Any:
 #: Tables whose new rows are written with one executemany instead of one ORM object each: they
 #: hold most of the rows of a large catalogue (a dbt project has a flow per model). Their rows are
 #: plain namespaces; a change to one must be marked with _Writer.mark_dirty to be written.
-BULK_INSERTED = frozenset({Dataset, DataField, Flow})
+BULK_INSERTED = frozenset({Dataset, DataField, Flow, FieldLineage})
 
 #: Top-level entries, which remember the last run that reported them.
 _SEEN_MODELS = frozenset(model for _kind, model in SEEN_ENTRY_MODELS)
@@ -629,6 +629,7 @@ def apply_spec(
         writer.upsert(FieldLineage, key, {"transformation": lineage.transformation, "masking": lineage.masking}, ("field_lineage", index),
                       label=f"lineage {lineage.from_field.path} -> {lineage.to_field.path}")
     writer.entry = None
+    writer.insert_pending()
 
     if replace_systems:
         _retire_left_out_of_listed_systems(writer, {system.id for system in spec.systems})
