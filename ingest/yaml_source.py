@@ -82,7 +82,7 @@ class _Builder:
         if isinstance(node, ScalarNode):  # most nodes; a scalar cannot contain itself
             if node.tag == STR_TAG:
                 return node.value  # what the constructor would return, without its bookkeeping (most scalars are strings)
-            return self.loader.construct_object(node, deep=True) if self.allowed(node, path) else None  # the other safe scalars
+            return self.scalar(node, path) if self.allowed(node, path) else None  # the other safe scalars
         if not self.allowed(node, path):
             return None
         if id(node) in self._active:
@@ -97,6 +97,15 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)  # the other safe tags (sets, ordered maps)
         finally:
             self._active.discard(id(node))
+
+    def scalar(self, node: ScalarNode, path: Loc) -> Any:
+        """A scalar YAML resolved to a number, date or the like: text that only looks like one
+        (``0x_``, ``2024-13-45``) is an error at its place, not a crash."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as error:
+            self.error(node, f"'{node.value}' reads as {_short_tag(node.tag)} but is not a valid one ({error}); quote it if it is text", path)
+            return None
 
     def mapping(self, node: MappingNode, path: Loc) -> dict[Any, Any]:
         own_keys = {id(key) for key, _ in node.value if key.tag != MERGE_TAG}
@@ -116,7 +125,7 @@ class _Builder:
             elif not self.allowed(key_node, path):
                 continue
             else:
-                key = self.loader.construct_object(key_node, deep=True)
+                key = self.scalar(key_node, path)
             line = key_node.start_mark.line + 1
             if id(key_node) in own_keys:
                 if key in declared:

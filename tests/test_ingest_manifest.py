@@ -286,6 +286,20 @@ def test_python_tags_are_refused_and_never_run(ingested, manifest_dir, tmp_path)
     assert not marker.exists()
 
 
+def test_text_that_only_looks_like_a_number_or_date_is_a_located_error(ingested, manifest_dir):
+    write(manifest_dir, "systems/odd.yml", """
+        systems:
+          - id: odd
+            name: Odd
+            description: 0x_
+            owner_team: 2024-13-45
+    """)
+    errors = rejected(ingested, manifest_dir)
+    assert [(e.file, e.line, e.field_path) for e in errors] == [("systems/odd.yml", 4, "systems[0].description"), ("systems/odd.yml", 5, "systems[0].owner_team")]
+    assert "'0x_' reads as !!int but is not a valid one" in errors[0].message and "quote it if it is text" in errors[0].message
+    assert "'2024-13-45' reads as !!timestamp" in errors[1].message
+
+
 def test_two_organisation_blocks_are_an_error(ingested, manifest_dir):
     write(manifest_dir, "zz-organisation.yml", """
         organisation:
