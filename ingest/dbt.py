@@ -70,17 +70,19 @@ Meta = dict[str, Any] | None
 Tags = list[str] | str | None  # dbt config accepts one tag as a string
 
 
-def _tags(*values: Tags) -> list[str]:
-    """Tags from every place they may be, as one list."""
-    return [tag for value in values if value for tag in ([value] if isinstance(value, str) else value)]
+def _tags(tags: Tags, config_tags: Tags) -> list[str]:
+    """Tags from both places they may be, as one list."""
+    if not tags and not config_tags:
+        return []
+    return [tag for value in (tags, config_tags) if value for tag in ([value] if isinstance(value, str) else value)]
 
 
-def _meta(*values: Meta) -> dict[str, Any]:
-    """Meta from every place it may be; later places (``config.meta``) win."""
-    merged: dict[str, Any] = {}
-    for value in values:
-        merged.update(value or {})
-    return merged
+def _meta(meta: Meta, config_meta: Meta) -> dict[str, Any]:
+    """Meta from both places it may be; ``config.meta`` wins. Only read, so one place's own mapping
+    is returned as it is rather than copied (called per column)."""
+    if not config_meta:
+        return meta or {}
+    return {**meta, **config_meta} if meta else config_meta
 
 
 class _Lenient(BaseModel):
@@ -237,6 +239,10 @@ class _ManifestReader:
         self.node_markers: list[str] = []
         self.unknown_words: dict[str, set[str]] = {}
         self.long_names: list[str] = []
+        self.pii_tags = {key.lower() for key in options.pii_keys}
+        self.categories_of: dict[tuple[type, Any], tuple[list[tuple[str, float]], list[str]]] = {}  # see _categories
+        self.category_of_word: dict[str, str | None] = {}
+        self.keys_in: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # see _keys_in
 
     def read_nodes(self) -> None:
         for section, entries in (("nodes", self.manifest.nodes), ("sources", self.manifest.sources)):
@@ -261,51 +267,75 @@ class _ManifestReader:
             config = node.config or _NodeConfig()
             if self._markers(_meta(node.meta, config.meta), _tags(node.tags, config.tags), None, unique_id):
                 self.node_markers.append(relation)
+            fields = draft.fields
             for key, column in (node.columns or {}).items():
                 name = column.name or key
                 if not name or len(name) > MAX_NAME_LENGTH:
                     self.long_names.append(f"{unique_id}.{name[:40]}")
                     continue
-                if name in draft.fields:
+                if name in fields:
                     continue
-                draft.fields[name] = {"name": name} | ({"data_type": clip(column.data_type, MAX_TYPE_LENGTH)} if column.data_type else {}) | (
-                    {"description": clip(column.description, MAX_DESCRIPTION_LENGTH)} if column.description else {}
-                )
+                entry = fields[name] = {"name": name}
+                if column.data_type:
+                    entry["data_type"] = clip(column.data_type, MAX_TYPE_LENGTH)
+                if column.description:
+                    entry["description"] = clip(column.description, MAX_DESCRIPTION_LENGTH)
                 config = column.config or _ColumnConfig()
-                self._markers(
-                    _meta(column.meta, config.meta), _tags(column.tags, config.tags), (self.options.system, relation, name), f"{unique_id}.{name}",
-                )
+                if column.meta or column.tags or config.meta or config.tags:  # most columns have none: nothing to merge
+                    self._markers(_meta(column.meta, config.meta), _tags(column.tags, config.tags), (self.options.system, relation, name), f"{unique_id}.{name}")
 
     def _markers(self, meta: dict[str, Any], tags: Iterable[str], target: tuple[str, str, str] | None, where: str) -> bool:
         """Record the suggestions a node's or column's meta and tags make; True when any marker says PII."""
         if not meta and not tags:
             return False
         found: list[tuple[str, float, str, dict]] = []
-        for key in self.options.pii_keys:
+        pii_keys, category_keys = self._keys_in(meta) if meta else ((), ())
+        for key in pii_keys:
             present, value = _lookup(meta, key)
             if present:
-                categories, unknown = marker_categories(value, self.options.category_map)
+                categories, unknown = self._categories(value)
                 found += [(category, score, "dbt:meta", {"meta": key, "value": _evidence(value)}) for category, score in categories]
                 for word in unknown:
                     self.unknown_words.setdefault(word, set()).add(where)
-        for key in self.options.category_keys:
+        for key in category_keys:
             present, value = _lookup(meta, key)
             for word in (value if isinstance(value, list) else [value]) if present else []:
                 if not isinstance(word, str):
                     continue
-                category = category_for_word(word, self.options.category_map)
+                if word not in self.category_of_word:  # worked out once per word: columns share a few
+                    self.category_of_word[word] = category_for_word(word, self.options.category_map)
+                category = self.category_of_word[word]
                 if category is None:
                     self.unknown_words.setdefault(word, set()).add(where)
                 else:
                     found.append((category, NAMED_CATEGORY_SCORE, "dbt:meta", {"meta": key, "value": _evidence(word)}))
-        pii_tags = {key.lower() for key in self.options.pii_keys}
         for tag in dict.fromkeys(tags):
-            if isinstance(tag, str) and tag.lower() in pii_tags:
-                found += [(category, score, "dbt:tag", {"tag": tag}) for category, score in marker_categories(True)[0]]
+            if isinstance(tag, str) and tag.lower() in self.pii_tags:
+                found += [(category, score, "dbt:tag", {"tag": tag}) for category, score in self._categories(True)[0]]
         if target is not None:
             for category, score, recogniser, evidence in found:
                 self.suggestions.add(target, category, score, recogniser, evidence)
         return bool(found)
+
+    def _keys_in(self, meta: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The marker and category keys ``meta`` may hold, judged by its own keys once per set of them
+        (columns share a few): a column then looks up the one key it has, not every key configured."""
+        names = tuple(meta)
+        if names not in self.keys_in:
+            def held(keys: tuple[str, ...]) -> tuple[str, ...]:
+                return tuple(key for key in keys if key in meta or key.split(".")[0] in meta)
+            self.keys_in[names] = held(self.options.pii_keys), held(self.options.category_keys)
+        return self.keys_in[names]
+
+    def _categories(self, value: Any) -> tuple[list[tuple[str, float]], list[str]]:
+        """``marker_categories`` of a marker's value, worked out once per distinct value: most columns
+        share a few (the caller only reads the lists)."""
+        if isinstance(value, (list, dict)):  # not hashable; rare
+            return marker_categories(value, self.options.category_map)
+        key = (type(value), value)
+        if key not in self.categories_of:
+            self.categories_of[key] = marker_categories(value, self.options.category_map)
+        return self.categories_of[key]
 
     def direct_parents(self, unique_id: str) -> list[str]:
         parent_map = self.manifest.parent_map
