@@ -73,12 +73,17 @@ class _SourceRefs(Mapping[Loc, str]):
         origin = self._origins.get(loc[:2])
         return (origin[0], (*origin[1], *loc[2:])) if origin is not None else None
 
-    def __getitem__(self, loc: Loc) -> str:
+    def get(self, loc: Loc, default: str | None = None) -> str | None:
+        """What apply asks for each entry it writes (without the KeyError of a missing path)."""
         found = self._origin(loc)
         line = found[0].lines.get(found[1]) if found is not None else None
-        if line is None:
+        return default if line is None else f"{found[0].file}:{line}"
+
+    def __getitem__(self, loc: Loc) -> str:
+        ref = self.get(loc)
+        if ref is None:
             raise KeyError(loc)
-        return f"{found[0].file}:{line}"
+        return ref
 
     def __iter__(self) -> Iterator[Loc]:
         for key, (document, path_in_file) in self._origins.items():
