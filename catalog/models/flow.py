@@ -39,7 +39,7 @@ class FieldLineage(Provenance, table=True):
     __table_args__ = (UniqueConstraint("source_field_id", "target_field_id", name="uq_field_lineage_pair"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source_field_id: int = Field(foreign_key="data_field.id", index=True, ondelete="CASCADE")
+    source_field_id: int = Field(foreign_key="data_field.id", ondelete="CASCADE")  # indexed by uq_field_lineage_pair
     target_field_id: int = Field(foreign_key="data_field.id", index=True, ondelete="CASCADE")
     transformation: str | None = Field(default=None, max_length=200, description="e.g. DIRECT/IDENTITY, INDIRECT/JOIN, foreign_key.")
     masking: bool = Field(default=False, description="The target is pseudonymised by this step.")

@@ -19,7 +19,7 @@ class CategorySuggestion(Provenance, table=True):
     __table_args__ = (UniqueConstraint("field_id", "category"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    field_id: int = Field(foreign_key="data_field.id", index=True, ondelete="CASCADE", description="The field.")
+    field_id: int = Field(foreign_key="data_field.id", ondelete="CASCADE", description="The field.")  # indexed by the unique (field_id, category)
     category: str = Field(max_length=200, description="Suggested data category key.")
     score: float = Field(description="Confidence from 0 to 1.")
     recogniser: str = Field(max_length=100, description="What recognised it, e.g. column-name:email, values:luhn.")

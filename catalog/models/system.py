@@ -37,7 +37,7 @@ class Dataset(Provenance, table=True):
     __table_args__ = (UniqueConstraint("system_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    system_id: str = Field(foreign_key="system.id", index=True, ondelete="CASCADE", description="Owning system.")
+    system_id: str = Field(foreign_key="system.id", ondelete="CASCADE", description="Owning system.")  # indexed by the unique (system_id, name)
     name: str = Field(max_length=300, description="Name inside the system, e.g. public.customers.")
     description: str = Field(default="", max_length=4000, description="What the dataset holds.")
     data_subjects: list[str] = Field(default_factory=list, sa_type=JSON, description="Data subject keys (fideslang) the records are about.")
@@ -51,7 +51,7 @@ class DataField(Provenance, table=True):
     __table_args__ = (UniqueConstraint("dataset_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    dataset_id: int = Field(foreign_key="dataset.id", index=True, ondelete="CASCADE", description="Owning dataset.")
+    dataset_id: int = Field(foreign_key="dataset.id", ondelete="CASCADE", description="Owning dataset.")  # indexed by the unique (dataset_id, name)
     name: str = Field(max_length=300, description="Column or attribute name; nested fields use dots.")
     data_type: str | None = Field(default=None, max_length=100, description="Declared type.")
     description: str = Field(default="", max_length=4000, description="Meaning of the field.")
