@@ -23,7 +23,7 @@ from operator import attrgetter
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import JSON, bindparam, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, SQLModel, select
 
 from catalog.models import (
@@ -104,7 +104,7 @@ def _identity(model: type[SQLModel], row) -> Any:
 
 #: Tables whose new rows are written with one executemany instead of one ORM object each: they
 #: hold most of the rows of a large catalogue (a dbt project has a flow per model). Their rows are
-#: plain namespaces; a change to one must be marked with _Writer.mark_dirty to be written.
+#: _BulkRow objects; a change to one must be marked with _Writer.mark_dirty to be written.
 BULK_INSERTED = frozenset({Dataset, DataField, Flow, FieldLineage})
 
 #: Top-level entries, which remember the last run that reported them.
