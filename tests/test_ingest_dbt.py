@@ -140,7 +140,7 @@ def test_a_manifest_becomes_datasets_lineage_and_suggestions_and_a_rerun_changes
         }  # the ephemeral model and the test are no tables
         mart = held["analytics.marts.customers"]
         assert mart.description == "One row per customer" and mart.source == "dbt:shop"
-        fields = {f.name: f for f in session.exec(select(DataField).where(DataField.dataset_id == mart.id)).all()}
+        fields = {f.name: f for f in session.exec(select(DataField).where(DataField.dataset_id == mart.id).order_by(DataField.id)).all()}  # in the order written
         assert list(fields) == ["customer_id", "email", "full_name", "shoe_size", "marketing_opt_in", "country_code"]
         assert (fields["email"].data_type, fields["email"].description, fields["email"].data_categories) == ("varchar", "Login email", [])
 

@@ -147,7 +147,7 @@ def rejected(catalog, path: Path, **options) -> list[LocatedError]:
 
 def fields_of(session, system: str, dataset: str) -> dict[str, DataField]:
     statement = select(DataField).join(Dataset, DataField.dataset_id == Dataset.id).where(Dataset.system_id == system, Dataset.name == dataset)
-    return {item.name: item for item in session.exec(statement).all()}
+    return {item.name: item for item in session.exec(statement.order_by(DataField.id)).all()}  # in the order written
 
 
 # ---- a realistic input ------------------------------------------------------------------------
