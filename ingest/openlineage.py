@@ -381,7 +381,7 @@ class _RunEvent(_Lenient):
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"eventTime '{value[:40]}' is not an ISO 8601 date-time") from None
+            raise ValueError(f"eventTime {value[:40]!r} is not an ISO 8601 date-time") from None  # repr: a lone surrogate cannot be reported as it is
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     @field_validator("inputs", "outputs", mode="before")

@@ -364,6 +364,13 @@ def test_an_event_time_must_be_an_iso_string(systems, tmp_path, mapping):
     ]
 
 
+def test_an_event_time_with_a_lone_surrogate_is_a_located_error(systems, tmp_path, mapping):
+    path = write(tmp_path / "e.json", json.dumps(export_contacts() | {"eventTime": "\ud800"}))  # escaped in the file: valid JSON and UTF-8
+    [error] = rejected(systems, path, mapping=mapping)
+    assert (error.file, error.field_path) == ("e.json", "eventTime")
+    assert error.message == "eventTime '\\ud800' is not an ISO 8601 date-time"
+
+
 def test_names_differing_only_in_surrounding_spaces_are_one_dataset(systems, tmp_path, mapping):
     spaced = event("COMPLETE", "r", "j", [{"namespace": CRM, "name": "public.t", "facets": {"schema": facet(fields=[{"name": "a"}, {"name": " a "}])}}],
                    [{"namespace": LAKE, "name": " public.t "}, {"namespace": LAKE, "name": "public.t"}])
