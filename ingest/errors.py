@@ -21,6 +21,16 @@ from catalog.specs.problems import (  # noqa: F401  (re-exported for the sources
 )
 
 
+def printable(text: str) -> str:
+    """``text`` as it can be shown and stored: a file name's bytes that are not UTF-8 (which Python
+    keeps as lone surrogates, and which a database or a terminal refuses) become ``\\xff`` escapes."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that does not stand for a byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class LocatedError:
     """One problem with where it is (any part may be unknown) and the likely fix."""
@@ -31,6 +41,10 @@ class LocatedError:
     column: int | None = None
     field_path: str = ""
     suggestion: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.file is not None:  # a file name from disk may hold bytes that are not UTF-8
+            object.__setattr__(self, "file", printable(self.file))
 
     def __str__(self) -> str:
         place = ""

@@ -23,7 +23,7 @@ from catalog.specs import CatalogSpec, check_references
 from catalog.store import Catalog
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from catalog.suggest import nearest
-from ingest.errors import IngestError, LocatedError, format_field_path, resolve_path, validation_problems
+from ingest.errors import IngestError, LocatedError, format_field_path, printable, resolve_path, validation_problems
 from ingest.yaml_source import YamlDocument, load_yaml
 
 SOURCE_NAME = "manifest"
@@ -52,7 +52,7 @@ def manifest_files(path: Path) -> list[Path]:
 
 def _shown_name(file: Path, root: Path) -> str:
     """Names in messages are relative to the manifest directory (``systems/crm.yml``)."""
-    return file.relative_to(root).as_posix() if root.is_dir() else str(file)
+    return printable(file.relative_to(root).as_posix() if root.is_dir() else str(file))
 
 
 class _SourceRefs(Mapping[Loc, str]):

@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from catalog.apply import Loc
-from ingest.errors import IngestError, LocatedError, format_field_path
+from ingest.errors import IngestError, LocatedError, format_field_path, printable
 
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -29,6 +29,14 @@ STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 
 #: Nodes one document may expand to (aliases included): stops "billion laughs" alias bombs.
 MAX_NODES = 1_000_000
+
+#: Levels of nesting one document may have: a catalogue needs about ten, and Python's own stack
+#: would give out at a few hundred.
+MAX_DEPTH = 100
+
+#: What PyYAML's safe constructors raise for a value that does not fit its tag (``!!bool maybe``,
+#: ``!!int ''``, ``!!timestamp x``, ``0x_``, ``2024-13-45``), besides its own YAMLError.
+CONSTRUCTOR_FAILURES = (ValueError, OverflowError, LookupError, AttributeError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,13 @@ class _Builder:
         if self._count > MAX_NODES:
             raise _TooLarge
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH:
+            self.error(node, f"nested more than {MAX_DEPTH} levels deep", path)
+            return None
         if isinstance(node, ScalarNode):  # most nodes; a scalar cannot contain itself
             if node.tag == STR_TAG:
                 return node.value  # what the constructor would return, without its bookkeeping (most scalars are strings)
-            return self.scalar(node, path) if self.allowed(node, path) else None  # the other safe scalars
+            return self.construct(node, path) if self.allowed(node, path) else None  # the other safe scalars
         if not self.allowed(node, path):
             return None
         if id(node) in self._active:
@@ -95,17 +106,23 @@ class _Builder:
                 return self.mapping(node, path)
             if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
                 return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-            return self.loader.construct_object(node, deep=True)  # the other safe tags (sets, ordered maps)
+            return self.construct(node, path)  # the other safe tags (sets, ordered maps)
         finally:
             self._active.discard(id(node))
 
-    def scalar(self, node: ScalarNode, path: Loc) -> Any:
-        """A scalar YAML resolved to a number, date or the like: text that only looks like one
-        (``0x_``, ``2024-13-45``) is an error at its place, not a crash."""
+    def construct(self, node: Node, path: Loc) -> Any:
+        """A value of a safe tag other than text and plain collections (a number, a date, a set),
+        built by PyYAML's constructor: a value that does not fit its tag (``0x_``, ``2024-13-45``,
+        ``!!bool maybe``) is an error at its place, not a crash."""
         try:
             return self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as error:
-            self.error(node, f"'{node.value}' reads as {_short_tag(node.tag)} but is not a valid one ({error}); quote it if it is text", path)
+        except CONSTRUCTOR_FAILURES as error:
+            tag = _short_tag(node.tag)
+            if not isinstance(node, ScalarNode):
+                self.error(node, f"a value in this {tag} does not fit its tag", path)
+            else:
+                reason = f" ({error})" if isinstance(error, (ValueError, OverflowError)) else ""
+                self.error(node, f"'{node.value}' reads as {tag} but is not a valid one{reason}; quote it if it is text", path)
             return None
 
     def mapping(self, node: MappingNode, path: Loc) -> dict[Any, Any]:
@@ -126,7 +143,7 @@ class _Builder:
             elif not self.allowed(key_node, path):
                 continue
             else:
-                key = self.scalar(key_node, path)
+                key = self.construct(key_node, path)
             line = key_node.start_mark.line + 1
             if id(key_node) in own_keys:
                 if key in declared:
@@ -199,7 +216,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
 
 def load_yaml(path: Path, file: str | None = None) -> YamlDocument:
     """Read and parse a YAML file; ``file`` is the name shown in messages (default: the path)."""
-    shown = file or str(path)
+    shown = printable(file or str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

@@ -4,6 +4,7 @@ and leaves every table as it was."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from catalog.vocab import RunStatus
 from ingest.base import IngestReport
 from ingest.errors import IngestError, LocatedError
 from ingest.manifest import ingest_manifests, load_manifests, manifest_json_schema
-from ingest.yaml_source import parse_yaml
+from ingest.yaml_source import MAX_DEPTH, parse_yaml
 from tests.factories import table_counts, small_spec_data
 
 
@@ -298,6 +299,44 @@ def test_text_that_only_looks_like_a_number_or_date_is_a_located_error(ingested,
     assert [(e.file, e.line, e.field_path) for e in errors] == [("systems/odd.yml", 4, "systems[0].description"), ("systems/odd.yml", 5, "systems[0].owner_team")]
     assert "'0x_' reads as !!int but is not a valid one" in errors[0].message and "quote it if it is text" in errors[0].message
     assert "'2024-13-45' reads as !!timestamp" in errors[1].message
+
+
+@pytest.mark.parametrize("value, message", [
+    ("!!bool maybe", "'maybe' reads as !!bool but is not a valid one"),
+    ("!!int ''", "'' reads as !!int but is not a valid one"),
+    ("!!timestamp x", "'x' reads as !!timestamp but is not a valid one"),
+    ("!!omap [{a: !!bool x}]", "a value in this !!omap does not fit its tag"),
+])
+def test_a_value_that_does_not_fit_its_tag_is_a_located_error(ingested, manifest_dir, value, message):
+    write(manifest_dir, "systems/odd.yml", f"""
+        systems:
+          - id: odd
+            name: Odd
+            description: {value}
+    """)
+    error = only_error(rejected(ingested, manifest_dir))
+    assert (error.file, error.line, error.field_path) == ("systems/odd.yml", 4, "systems[0].description")
+    assert message in error.message
+
+
+def test_nesting_deeper_than_python_can_follow_is_a_located_error(ingested, manifest_dir):
+    write(manifest_dir, "systems/deep.yml", "systems:\n  - id: deep\n    name: Deep\n    description: " + "[" * 500 + "]" * 500 + "\n")
+    error = only_error(rejected(ingested, manifest_dir))
+    assert (error.file, error.line) == ("systems/deep.yml", 4) and error.message == f"nested more than {MAX_DEPTH} levels deep"
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_and_stored_escaped(catalog, tmp_path):
+    root = tmp_path / "manifests"
+    root.mkdir()
+    odd_name = os.fsdecode(b"m\xff.yml")  # a byte that is not UTF-8, as Linux allows in names
+    dump(root, odd_name, small_spec_data())
+    report = ingest_manifests(catalog, root)
+    assert report.added > 0
+    with catalog.session() as session:
+        assert session.get(System, "crm").source_ref.startswith("m\\xff.yml:")
+    (root / odd_name).write_text("systems: [\n", encoding="utf-8")
+    error = only_error(rejected(catalog, root))
+    assert error.file == "m\\xff.yml" and str(error).startswith("m\\xff.yml:")
 
 
 def test_two_organisation_blocks_are_an_error(ingested, manifest_dir):
