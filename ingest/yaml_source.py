@@ -122,7 +122,10 @@ class _Builder:
                 self.error(node, f"a value in this {tag} does not fit its tag", path)
             else:
                 reason = f" ({error})" if isinstance(error, (ValueError, OverflowError)) else ""
-                self.error(node, f"'{node.value}' reads as {tag} but is not a valid one{reason}; quote it if it is text", path)
+                if not node.style and _plain_scalar_tag(node.value) == node.tag:  # YAML took plain text for a number or date
+                    self.error(node, f"'{node.value}' reads as {tag} but is not a valid one{reason}; quote it if it is text", path)
+                else:  # the file asked for the tag
+                    self.error(node, f"'{node.value}' is not a valid {tag}{reason}", path)
             return None
 
     def mapping(self, node: MappingNode, path: Loc) -> dict[Any, Any]:

@@ -302,9 +302,10 @@ def test_text_that_only_looks_like_a_number_or_date_is_a_located_error(ingested,
 
 
 @pytest.mark.parametrize("value, message", [
-    ("!!bool maybe", "'maybe' reads as !!bool but is not a valid one"),
-    ("!!int ''", "'' reads as !!int but is not a valid one"),
-    ("!!timestamp x", "'x' reads as !!timestamp but is not a valid one"),
+    ("!!bool maybe", "'maybe' is not a valid !!bool"),
+    ("!!int ''", "'' is not a valid !!int"),
+    ("!!timestamp x", "'x' is not a valid !!timestamp"),
+    ("!!int '0x_'", "'0x_' is not a valid !!int (invalid literal"),
     ("!!omap [{a: !!bool x}]", "a value in this !!omap does not fit its tag"),
 ])
 def test_a_value_that_does_not_fit_its_tag_is_a_located_error(ingested, manifest_dir, value, message):
