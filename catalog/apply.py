@@ -45,6 +45,7 @@ from catalog.models import (
     SystemLocation,
 )
 from catalog.snapshot import EntryKey, NestedRows, _in_chunks, _mappings, entry_documents, read_values
+from catalog.specs.problems import printable
 from catalog.specs import (
     CatalogSpec,
     FieldRef,
@@ -155,7 +156,7 @@ def _converted_column(values: Iterable[Any], convert: Callable[[Any], Any]) -> l
     return result
 
 
-def insert_many(session: Session, table, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+def insert_many(session: Session, table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """INSERT ``rows`` (values in ``columns`` order) with the driver's executemany, in the session's
     transaction: SQLAlchemy's executemany builds a parameter dict per row, which costs more than
     the insert itself. The rows are turned into columns, each converted by its type's own bind
@@ -206,6 +207,12 @@ class _Writer:
         self._dirty: dict[type, dict[int, _BulkRow]] = {}
         self._links: dict[type, dict[str, list[SQLModel]]] = {}
 
+    def source_ref(self, loc: Loc) -> str | None:
+        """Where the input said what is at ``loc`` (``file:line``), as it can be stored: a file
+        name's bytes that are not UTF-8 are escaped."""
+        ref = self.refs.get(loc)
+        return None if ref is None else printable(ref)
+
     def rows(self, model: type[SQLModel]) -> dict[tuple, SQLModel]:
         """Every row of ``model`` by natural key, read once per run."""
         if model not in self._rows:
@@ -244,12 +251,12 @@ class _Writer:
             run_id = self.result.run.id
             seen_run = {"last_seen_run_id": run_id} if model in _SEEN_MODELS else {}  # written now, not updated by _mark_seen
             if model in BULK_INSERTED:
-                row = _BulkRow({**_column_defaults(model), **identity, **values, **seen_run, "source": source, "source_ref": self.refs.get(loc), "run_id": run_id})
+                row = _BulkRow({**_column_defaults(model), **identity, **values, **seen_run, "source": source, "source_ref": self.source_ref(loc), "run_id": run_id})
                 if _generated_id(model):
                     row.id = None
                 self._pending.setdefault(model, []).append(row)
             else:
-                row = model(**identity, **values, **seen_run, source=source, source_ref=self.refs.get(loc), run_id=run_id)
+                row = model(**identity, **values, **seen_run, source=source, source_ref=self.source_ref(loc), run_id=run_id)
                 self.session.add(row)
             table_rows[natural] = row
             self._count("added", label)
@@ -260,7 +267,7 @@ class _Writer:
         elif row.retired_run_id is not None or row.source != source or any(getattr(row, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(row, name, value)
-            row.source, row.source_ref, row.run_id = source, self.refs.get(loc), self.result.run.id
+            row.source, row.source_ref, row.run_id = source, self.source_ref(loc), self.result.run.id
             row.retired_run_id, row.retired_at = None, None
             self.mark_dirty(model, row)
             self._count("updated", label)

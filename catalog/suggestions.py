@@ -78,7 +78,7 @@ def record_field_suggestions(session: Session, *, run_id: int, source: str, by_f
         results[field_id] = counts
     session.flush()
     if new_rows:
-        insert_many(session, CategorySuggestion.__table__, list(_NEW_SUGGESTION_COLUMNS), new_rows)
+        insert_many(session, CategorySuggestion.__table__, _NEW_SUGGESTION_COLUMNS, new_rows)
     return results
 
 

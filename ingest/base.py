@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -116,26 +116,6 @@ def count_entries(spec: CatalogSpec) -> int:
     )
 
 
-class _PrintableRefs(Mapping[Loc, str]):
-    """A source's ``file:line`` references as they can be stored (see :func:`printable`)."""
-
-    def __init__(self, refs: Mapping[Loc, str]):
-        self._refs = refs
-
-    def get(self, loc: Loc, default: str | None = None) -> str | None:
-        ref = self._refs.get(loc)
-        return default if ref is None else printable(ref)
-
-    def __getitem__(self, loc: Loc) -> str:
-        return printable(self._refs[loc])
-
-    def __iter__(self) -> Iterator[Loc]:
-        return iter(self._refs)
-
-    def __len__(self) -> int:
-        return len(self._refs)
-
-
 def apply_and_report(
     catalog: Catalog,
     spec: CatalogSpec,
@@ -159,11 +139,10 @@ def apply_and_report(
     started = time.monotonic() if started is None else started
     warnings = list(warnings)
     target = printable(target)
-    refs = None if source_refs is None else _PrintableRefs(source_refs)
     try:
         with collector_paused(), catalog.session() as session:
             result = apply_spec(
-                session, spec, source=source, target=target, actor=actor, source_refs=refs, complete=complete,
+                session, spec, source=source, target=target, actor=actor, source_refs=source_refs, complete=complete,
             )
             result.run.warnings = [str(warning) for warning in warnings]
             if after_apply is not None:

@@ -16,19 +16,10 @@ from catalog.specs.problems import (  # noqa: F401  (re-exported for the sources
     ValidationProblem,
     did_you_mean,
     format_field_path,
+    printable,
     resolve_path,
     validation_problems,
 )
-
-
-def printable(text: str) -> str:
-    """``text`` as it can be shown and stored: a file name's bytes that are not UTF-8 (which Python
-    keeps as lone surrogates, and which a database or a terminal refuses) become ``\\xff`` escapes."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a lone surrogate that does not stand for a byte
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return raw.decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from catalog.store import Catalog
 from catalog.suggest import nearest
 from catalog.taxonomy import TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
-from ingest.errors import IngestError, LocatedError, format_field_path, printable, validation_problems
+from ingest.errors import IngestError, LocatedError, format_field_path, validation_problems
 from ingest.manifest import manifest_files
 from ingest.tabular import MAX_FILE_BYTES, article9_conditions_in, check_file, lawful_bases_in, scoped_source, slug, unique_id
 from ingest.yaml_source import YamlDocument, load_yaml
@@ -200,7 +200,7 @@ class _Resources:
 
 
 def _shown(file: Path, root: Path) -> str:
-    return printable(file.relative_to(root).as_posix() if root.is_dir() else file.name)
+    return file.relative_to(root).as_posix() if root.is_dir() else file.name
 
 
 def read_resources(path: Path, max_bytes: int = MAX_FILE_BYTES) -> _Resources:

@@ -51,8 +51,17 @@ def manifest_files(path: Path) -> list[Path]:
 
 
 def _shown_name(file: Path, root: Path) -> str:
-    """Names in messages are relative to the manifest directory (``systems/crm.yml``)."""
+    """Names in messages are relative to the manifest directory (``systems/crm.yml``), printable as
+    LocatedError keeps them: errors are put in file order by this name."""
     return printable(file.relative_to(root).as_posix() if root.is_dir() else str(file))
+
+
+def _in_file(origins: dict[Loc, tuple[YamlDocument, Loc]], loc: Loc) -> tuple[YamlDocument, Loc, int] | None:
+    """The file a merged path came from, the path of its entry there, and how many leading parts
+    of ``loc`` that entry path stands for (``("systems", 7, "name")`` -> file, ``("systems", 2)``, 2)."""
+    key = loc[:2] if len(loc) >= 2 and isinstance(loc[1], int) else loc[:1]
+    origin = origins.get(key)
+    return None if origin is None else (origin[0], origin[1], len(key))
 
 
 class _SourceRefs(Mapping[Loc, str]):
@@ -62,22 +71,14 @@ class _SourceRefs(Mapping[Loc, str]):
     def __init__(self, origins: dict[Loc, tuple[YamlDocument, Loc]]):
         self._origins = origins
 
-    def _origin(self, loc: Loc) -> tuple[YamlDocument, Loc] | None:
-        if not loc:
-            return None
-        if loc[0] == ORGANISATION:
-            origin = self._origins.get((ORGANISATION,))
-            return (origin[0], loc) if origin is not None else None
-        if len(loc) < 2 or not isinstance(loc[1], int):
-            return None
-        origin = self._origins.get(loc[:2])
-        return (origin[0], (*origin[1], *loc[2:])) if origin is not None else None
-
     def get(self, loc: Loc, default: str | None = None) -> str | None:
         """What apply asks for each entry it writes (without the KeyError of a missing path)."""
-        found = self._origin(loc)
-        line = found[0].lines.get(found[1]) if found is not None else None
-        return default if line is None else f"{found[0].file}:{line}"
+        found = _in_file(self._origins, loc)
+        if found is None:
+            return default
+        document, entry_path, rest = found
+        line = document.lines.get((*entry_path, *loc[rest:]))
+        return default if line is None else f"{document.file}:{line}"
 
     def __getitem__(self, loc: Loc) -> str:
         ref = self.get(loc)
@@ -147,13 +148,11 @@ class _MergedManifests:
         The line is looked up with the keys as the input wrote them; the field path shows the
         manifest (alias) names.
         """
-        key = loc[:2] if len(loc) >= 2 and isinstance(loc[1], int) else loc[:1]
         shown = resolve_path(CatalogSpec, loc).loc
-        origin = self.origins.get(key)
-        if origin is None:
+        found = _in_file(self.origins, loc)
+        if found is None:
             return LocatedError(message, field_path=format_field_path(shown), suggestion=suggestion)
-        document, path_in_file = origin
-        rest = len(key)
+        document, path_in_file, rest = found
         return LocatedError(
             message, document.file, document.line_of((*path_in_file, *loc[rest:])),
             field_path=format_field_path((*path_in_file, *shown[rest:])), suggestion=suggestion,

@@ -22,6 +22,16 @@ from catalog.taxonomy import UnknownTaxonomyKey
 Loc = tuple[str | int, ...]
 
 
+def printable(text: str) -> str:
+    """``text`` as it can be shown and stored: a file name's bytes that are not UTF-8 (which Python
+    keeps as lone surrogates, and which a database or a terminal refuses) become ``\\xff`` escapes."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that does not stand for a byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def format_field_path(loc: Loc) -> str:
     """``('systems', 2, 'datasets', 0)`` -> ``systems[2].datasets[0]``."""
     text = ""
