@@ -413,7 +413,7 @@ def _write_systems(writer: _Writer, systems: list[SystemSpec], only_set: bool, c
         writer.entry = ("system", system.id)
         rows.append(writer.upsert(System, system.id, _values(system, exclude={"id", "hosted_in", "datasets"}, only_set=only_set), ("systems", index), label=f"system {system.id}"))
     writer.session.flush()
-    for index, (system, row) in enumerate(zip(systems, rows, strict=True)):
+    for system, row in zip(systems, rows, strict=True):
         writer.entry = ("system", system.id)
         if (not only_set or "hosted_in" in system.model_fields_set) and row.source == writer.source:
             if writer.links(SystemLocation, "system_id", system.id, "location_id", system.hosted_in):

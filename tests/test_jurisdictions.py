@@ -21,7 +21,7 @@ from catalog.jurisdictions import (
 )
 
 UK, EU = Regime.UK_GDPR, Regime.EU_GDPR
-EU_MEMBERS = set("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EU_MEMBERS = set(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"])
 PACKAGED = Path(__file__).resolve().parents[1] / "catalog" / "data" / "jurisdictions.yaml"
 
 

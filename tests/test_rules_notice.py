@@ -40,7 +40,7 @@ def _hits(findings, rule_id):
 
 
 def test_rules_are_registered_with_articles_13_and_14():
-    assert NOTICE_RULES == [f"ROPA-A13-00{n}" for n in range(1, 8)]
+    assert [f"ROPA-A13-00{n}" for n in range(1, 8)] == NOTICE_RULES
     for rule_id in NOTICE_RULES[:5]:
         assert "Art 13" in RULES[rule_id].article or "Art 14" in RULES[rule_id].article
 

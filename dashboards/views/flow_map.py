@@ -39,10 +39,8 @@ MEMO_SNAPSHOTS, MEMO_VALUES = 4, 64
 
 def memo(snapshot: Snapshot, key, compute):
     """``compute()`` once per (snapshot, key): options and maps are not rebuilt on every rerun."""
-    for held, values in _MEMO:
-        if held is snapshot:
-            break
-    else:
+    values = next((held_values for held, held_values in _MEMO if held is snapshot), None)
+    if values is None:
         values = {}
         _MEMO.append((snapshot, values))
         del _MEMO[:-MEMO_SNAPSHOTS]

@@ -4,16 +4,16 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 13:12:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
 
 
 revision: str = '0003'
-down_revision: Union[str, None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 #: Top-level tables that remember the last run of their source that reported each entry.
 SEEN_TABLES = ("flow", "location", "organisation", "party", "processing_activity", "system")

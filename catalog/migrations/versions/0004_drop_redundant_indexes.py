@@ -8,15 +8,15 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25 18:30:00
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 
 revision: str = '0004'
-down_revision: Union[str, None] = '0003'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 #: (table, index, column) of each index that the table's unique constraint covers.
 REDUNDANT_INDEXES = (
