@@ -141,16 +141,35 @@ def check_may_register(user: User, spec: CatalogSpec, session: Session) -> bool:
     return stored is None
 
 
-def register_system(user: User, spec_data: dict[str, Any], *, catalog: Catalog) -> RegistrationResult:
+def _id_taken(session: Session, system_id: str) -> FormProblem | None:
+    """A new system may not take the id of one the catalogue has or had: saving would replace
+    that system's datasets, fields and flows with the form's."""
+    stored = session.get(System, system_id)
+    if stored is None:
+        return None
+    if stored.retired_run_id is None:
+        message = f"a system with id '{system_id}' already exists ({stored.name}); choose another id, or choose that system under 'Register or edit' to change it"
+    else:
+        message = f"id '{system_id}' belonged to a system that was retired ({stored.name}); choose another id"
+    taken = {row for row in session.exec(select(System.id).where(System.id.startswith(system_id))).all()}
+    free = next(f"{system_id}-{number}" for number in range(2, len(taken) + 3) if f"{system_id}-{number}" not in taken)
+    return FormProblem("systems[0].id", message, free)
+
+
+def register_system(user: User, spec_data: dict[str, Any], *, catalog: Catalog, new: bool = False) -> RegistrationResult:
     """Validate and write one system with its outgoing flows, as the dashboard source.
 
-    Raises PermissionDenied (nothing written) when the user may not; returns the problems
-    (nothing written) when the input is invalid; otherwise one ingest run (``complete=False``)
-    that also appends the history.
+    ``new`` says the form registers a new system: an id already taken is then a problem, not an
+    edit of that system. Raises PermissionDenied (nothing written) when the user may not; returns
+    the problems (nothing written) when the input is invalid; otherwise one ingest run
+    (``complete=False``) that also appends the history.
     """
     check(user, Permission.REGISTER_SYSTEM)  # before reading anything
     with catalog.session() as session:
         spec, problems = validate_registration(spec_data, existing_ids(session))
+        if new and spec is not None and len(spec.systems) == 1:
+            taken = _id_taken(session, spec.systems[0].id)
+            problems = [*problems, taken] if taken else problems
         if problems or spec is None:
             return RegistrationResult(problems=problems)
         created = check_may_register(user, spec, session)

@@ -29,7 +29,7 @@ st.set_page_config(page_title="ROPA catalogue", layout="wide")
 user = current_user()  # stops with a log-in button or an error when nobody can be identified
 
 pages = [
-    st.Page(VIEWS / "overview.py", title="Overview", url_path="overview", default=True),
+    st.Page(VIEWS / "overview.py", title="Overview", default=True),  # the default page is served at / (Streamlit ignores its url_path)
     st.Page(VIEWS / "flow_map.py", title="Data-flow map", url_path="flow-map"),
     st.Page(VIEWS / "transfers.py", title="Transfers", url_path="transfers"),
     st.Page(VIEWS / "activities.py", title="Processing activities", url_path="activities"),

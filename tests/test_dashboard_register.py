@@ -142,6 +142,38 @@ def test_reference_problems_name_existing_ids(catalog, monkeypatch):
         assert session.get(System, "payroll") is None
 
 
+def test_a_new_system_may_not_take_the_id_of_an_existing_one(catalog, monkeypatch):
+    """Choosing "A new system" and typing an id in use must not replace that system's datasets and flows."""
+    with catalog.session() as session:
+        before = entry_documents(session, [("system", "crm")])
+    runs = count(catalog, IngestRun)
+    app = fill_new_system(open_register(monkeypatch), system_id="crm", name="Duplicate CRM", flows=[])
+    app.button(key="reg_submit").click().run()
+    assert not app.exception and not app.success
+    problems = app.dataframe[-1].value
+    assert list(problems["Field path"]) == ["systems[0].id"]
+    assert "already exists (CRM)" in problems.iloc[0]["Problem"] and problems.iloc[0]["Did you mean"] == "crm-2"
+    assert count(catalog, IngestRun) == runs
+    with catalog.session() as session:
+        assert entry_documents(session, [("system", "crm")]) == before
+    result = register_system(DPO, registration_document(catalog, "crm"), catalog=catalog)  # editing it is still allowed
+    assert result.ok and not result.created
+
+
+def test_blank_names_bad_emails_and_ids_are_explained(catalog, monkeypatch):
+    app = fill_new_system(open_register(monkeypatch), system_id="Pay Roll!", name="", flows=[],
+                          fields=[{"dataset": "", "field": "home_email", "categories": [], "data_type": "text"}])
+    app.text_input(key=f"reg_email_{NEW}").input("not-an-email")
+    app.button(key="reg_submit").click().run()
+    problems = {row["Field path"]: (row["Problem"], row["Did you mean"]) for row in app.dataframe[-1].value.to_dict("records")}
+    assert problems["systems[0].id"] == ("'Pay Roll!' is not of the form this key takes: Lower-case id: letters, digits, '-' and '_'; referenced from other entries.", "pay-roll")
+    assert problems["systems[0].name"][0] == "'name' must not be blank"
+    assert problems["systems[0].owner_email"][0] == "'not-an-email' is not an email address (the form is name@example.com)"
+    assert problems["systems[0].datasets[0].name"][0] == "'name' must not be blank"  # a field row without its dataset is named, not dropped
+    with catalog.session() as session:
+        assert session.get(System, "pay-roll") is None and session.get(System, "Pay Roll!") is None
+
+
 def test_validate_registration_matches_manifest_validation():
     spec, problems = validate_registration({"systems": [{"id": "Pay Roll", "name": "x", "rol": "controller"}], "flows": []})
     paths = {p.field_path: p for p in problems}

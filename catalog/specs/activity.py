@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from catalog.specs.common import DataCategories, DataSubjects, DataUses, Identifier, Spec
+from catalog.specs.common import DataCategories, DataSubjects, DataUses, DisplayName, Identifier, Spec
 from catalog.vocab import Article9Condition, DpiaProgress, LawfulBasis, SystemRole
 
 
@@ -10,7 +10,7 @@ class ActivitySpec(Spec):
     """One processing activity (Article 30(1) for controller, 30(2) for processor records)."""
 
     id: Identifier
-    name: str = Field(description="Name of the activity.")
+    name: DisplayName = Field(description="Name of the activity.")
     business_function: str = Field(default="", description="Business function (ICO column 1).")
     role: SystemRole = Field(default=SystemRole.CONTROLLER, description="controller: an Article 30(1) row; processor: an Article 30(2) row.")
     controller: Identifier | None = Field(default=None, description="For a processor record: id of the client controller party we act for.")

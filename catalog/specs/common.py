@@ -1,5 +1,6 @@
 """Building blocks shared by the specs: ids, countries, taxonomy keys, contacts."""
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -19,6 +20,23 @@ Identifier = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80),
     Field(description="Lower-case id: letters, digits, '-' and '_'; referenced from other entries."),
 ]
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")  # local@localhost is an address too
+
+
+def _email(value: str) -> str:
+    """Blank (not recorded) or one address: a typo here leaves a system or controller unreachable."""
+    if value and not _EMAIL.match(value):
+        raise ValueError(f"'{value}' is not an email address (the form is name@example.com)")
+    return value
+
+
+#: An email address, or blank when not recorded.
+Email = Annotated[str, AfterValidator(_email)]
+
+#: A name shown to people (in the record, the dashboard, the map): never blank.
+DisplayName = Annotated[str, StringConstraints(min_length=1)]
 
 
 def _country(value: str) -> str:
@@ -45,5 +63,5 @@ class ContactSpec(Spec):
 
     name: str = Field(description="Person, role or organisation name.")
     address: str = Field(default="", description="Postal address.")
-    email: str = Field(default="", description="Email address.")
+    email: Email = Field(default="", description="Email address.")
     phone: str = Field(default="", description="Telephone number.")

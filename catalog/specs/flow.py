@@ -9,7 +9,7 @@ from catalog.vocab import FlowMechanism, TransferMechanism
 class FlowSpec(Spec):
     """Personal data moving from one of our systems to another system or a party."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.>-]*$", max_length=200, description="Short id, e.g. crm-to-billing.")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.>-]*$", max_length=200, description="Short id of lower-case letters, digits, '-', '_', '.' and '>', e.g. crm-to-billing.")
     from_system: Identifier = Field(alias="from", description="Id of the sending system.")
     to: Identifier = Field(description="Id of the receiving system or party.")
     from_dataset: str | None = Field(default=None, description="Name of the dataset read in the sending system, when known.")

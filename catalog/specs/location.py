@@ -4,14 +4,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from catalog.specs.common import CountryCode, Identifier, Spec
+from catalog.specs.common import CountryCode, DisplayName, Identifier, Spec
 
 
 class LocationSpec(Spec):
     """Where data is hosted; its country decides which flows are transfers."""
 
     id: Identifier
-    name: str = Field(description="Display name, e.g. 'AWS London (eu-west-2)'.")
+    name: DisplayName = Field(description="Display name, e.g. 'AWS London (eu-west-2)'.")
     provider: str | None = Field(default=None, description="Operator of the site.")
     city: str | None = Field(default=None, description="City.")
     country: CountryCode

@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from catalog.jurisdictions import Regime
-from catalog.specs.common import ContactSpec, CountryCode, Identifier, Spec
+from catalog.specs.common import ContactSpec, CountryCode, DisplayName, Email, Identifier, Spec
 from catalog.specs.privacy_notice import PrivacyNoticeSpec
 
 
@@ -11,11 +11,11 @@ class OrganisationSpec(Spec):
     """The controller: Article 30(1)(a)."""
 
     id: Identifier
-    name: str = Field(description="Legal name of the controller.")
+    name: DisplayName = Field(description="Legal name of the controller.")
     registration: str | None = Field(default=None, description="Company registration number.")
     address: str = Field(default="", description="Registered address.")
     country: CountryCode = "GB"
-    email: str = Field(default="", description="Contact email for data protection matters.")
+    email: Email = Field(default="", description="Contact email for data protection matters.")
     phone: str = Field(default="", description="Contact telephone.")
     dpo: ContactSpec | None = Field(default=None, description="Data protection officer (Article 37), or the privacy lead if no DPO is designated.")
     uk_representative: ContactSpec | None = Field(default=None, description="UK representative (UK GDPR Article 27), if any.")

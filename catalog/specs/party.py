@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from catalog.specs.common import ContactSpec, CountryCode, Identifier, Spec
+from catalog.specs.common import ContactSpec, CountryCode, DisplayName, Identifier, Spec
 from catalog.vocab import PartyRole, TransferMechanism
 
 
@@ -10,7 +10,7 @@ class PartySpec(Spec):
     """An organisation that receives personal data from us, or for which we process it."""
 
     id: Identifier
-    name: str = Field(description="Legal or trading name.")
+    name: DisplayName = Field(description="Legal or trading name.")
     role: PartyRole = Field(description="processor, sub_processor, joint_controller, independent_controller, group_company, client_controller or public_authority.")
     country: CountryCode
     processing_countries: list[CountryCode] = Field(default_factory=list, description="Other countries where it processes or stores our data.")

@@ -132,6 +132,14 @@ def _strip_hint(message: str, suggestion: str | None) -> str:
     return _TRAILING_HINT.sub("", message) if suggestion else message
 
 
+def _fitting_id(given: Any, pattern: str) -> str | None:
+    """``given`` made into an id the pattern takes ('Bad ID!' -> 'bad-id'), when that works."""
+    if not isinstance(given, str):
+        return None
+    candidate = re.sub(r"[^a-z0-9_-]+", "-", given.strip().lower()).strip("-_")
+    return candidate if candidate and re.fullmatch(pattern, candidate) else None
+
+
 def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[ValidationProblem]:
     """Every error of a failed ``model.model_validate``, with a message and suggestion a person can act on.
 
@@ -156,6 +164,13 @@ def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[
             suggestion = nearest(given, allowed)
         elif kind == "missing":
             message = f"missing required key '{loc[-1]}'"
+        elif kind == "string_pattern_mismatch":
+            field = resolve_path(model, loc).field
+            rule = f": {field.description}" if field is not None and field.description else f" (pattern {detail['ctx']['pattern']})"
+            message = f"'{given}' is not of the form this key takes{rule}"
+            suggestion = _fitting_id(given, detail["ctx"]["pattern"])
+        elif kind == "string_too_short" and detail.get("ctx", {}).get("min_length") == 1:
+            message = f"'{loc[-1]}' must not be blank"
         elif isinstance(cause, Exception):
             suggestion = getattr(cause, "suggestion", None)
             message = _strip_hint(str(cause), suggestion)

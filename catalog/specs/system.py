@@ -2,7 +2,7 @@
 
 from pydantic import Field, model_validator
 
-from catalog.specs.common import DataCategories, DataSubjects, Identifier, Spec
+from catalog.specs.common import DataCategories, DataSubjects, DisplayName, Email, Identifier, Spec
 from catalog.vocab import SystemRole, SystemStatus
 
 
@@ -35,10 +35,10 @@ class SystemSpec(Spec):
     """An application, database or service of ours that processes personal data."""
 
     id: Identifier
-    name: str = Field(description="Display name.")
+    name: DisplayName = Field(description="Display name.")
     description: str = Field(default="", description="What the system does.")
     owner_team: str = Field(default="", description="Team accountable for the system.")
-    owner_email: str = Field(default="", description="Contact of the owning team.")
+    owner_email: Email = Field(default="", description="Contact of the owning team.")
     role: SystemRole = Field(default=SystemRole.CONTROLLER, description="Our role for the data it holds: controller or processor.")
     status: SystemStatus = Field(default=SystemStatus.ACTIVE, description="Lifecycle state.")
     hosted_in: list[str] = Field(default_factory=list, description="Location ids where the system runs and stores data.")

@@ -151,7 +151,8 @@ def choose_target(user: User, catalog) -> str:
 
 
 def render_problems(problems) -> None:
-    st.error(f"{len(problems)} problem(s) in what was entered; nothing was saved. Each is named by its place in the manifest shown after saving.")
+    st.error(f"{len(problems)} problem(s) in what was entered; nothing was saved. Each is named by its place in the system's manifest "
+             "(the YAML a successful save shows): systems[0] is this system, datasets[0] its first dataset, flows[0] its first flow.")
     st.dataframe(
         pd.DataFrame([{"Field path": p.field_path, "Problem": p.message, "Did you mean": p.suggestion or ""} for p in problems], columns=["Field path", "Problem", "Did you mean"]),
         hide_index=True, width="stretch",
@@ -211,7 +212,7 @@ def render() -> None:
         fields = st.data_editor(
             fields_frame(base), num_rows="dynamic", hide_index=True, width="stretch", key=f"reg_fields_{suffix}",
             column_config={
-                "dataset": st.column_config.TextColumn("Dataset", required=True),
+                "dataset": st.column_config.TextColumn("Dataset"),  # not required: Streamlit would drop the row; validation names it
                 "field": st.column_config.TextColumn("Field"),
                 "categories": st.column_config.MultiselectColumn("Data categories", options=category_keys, format_func=category_label, width="large"),
                 "data_type": st.column_config.TextColumn("Data type"),
@@ -241,7 +242,7 @@ def render() -> None:
     }
     spec_data = build_spec_data(base, values, fields, flows)
     try:
-        result = register_system(user, spec_data, catalog=catalog)
+        result = register_system(user, spec_data, catalog=catalog, new=target == NEW)
     except PermissionDenied as exc:
         st.error("Not saved: you may not write this system.")
         st.text(str(exc))
