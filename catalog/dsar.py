@@ -177,7 +177,7 @@ class _Mapper:
 
         def carries(u: str, v: str, k: str) -> bool:
             carried = flows.edges[u, v, k].get("categories", ())
-            return not carried or any(Taxonomy.covers(a, b) or Taxonomy.covers(b, a) for a in carried for b in categories)
+            return not carried or any(Taxonomy.overlaps(a, b) for a in carried for b in categories)
 
         return nx.MultiDiGraph(nx.subgraph_view(flows, filter_edge=carries))
 
@@ -193,7 +193,7 @@ class _Mapper:
         for key in sorted(set(paths) - set(sources)):
             path = paths[key]
             carried = {c for a, b in zip(path, path[1:]) for data in view.get_edge_data(a, b).values() for c in data.get("categories", ())}
-            shown = tuple(sorted(c for c in categories if not carried or any(Taxonomy.covers(x, c) or Taxonomy.covers(c, x) for x in carried)))
+            shown = tuple(sorted(c for c in categories if not carried or any(Taxonomy.overlaps(x, c) for x in carried)))
             node = self.graph.node(key)
             if node["kind"] == NodeKind.SYSTEM:
                 found.update((h.key, h) for h in self.copies(key, shown, tuple(path)))

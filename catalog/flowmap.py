@@ -153,7 +153,7 @@ def _cluster_id(prefix: str, ident: str) -> str:
 
 def _category_matches(wanted: str, carried: Iterable[str]) -> bool:
     """A flow matches a category filter if it carries the key, a narrower one, or a broader one."""
-    return any(Taxonomy.covers(wanted, key) or Taxonomy.covers(key, wanted) for key in carried)
+    return any(Taxonomy.overlaps(wanted, key) for key in carried)
 
 
 def _short_categories(taxonomy: Taxonomy, keys: Iterable[str]) -> list[str]:

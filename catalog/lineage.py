@@ -2,8 +2,9 @@
 
 Answered on views of the catalogue graph with networkx (BFS with a depth limit for the closure,
 ``nx.shortest_path`` for the path to each node), never with a hand-written traversal. System
-queries follow flows; field queries follow field lineage; dataset queries follow field lineage
-collapsed to datasets. System-level views collapse field lineage too: a lineage edge between
+queries follow flows; field queries follow field lineage, then, from the system holding each field
+reached, the flows that carry the field's categories (most flows are catalogued between systems,
+not between fields); dataset queries follow field lineage collapsed to datasets. System-level views collapse field lineage too: a lineage edge between
 fields of two systems shows as a system -> system edge, so a copy made by a pipeline that is not
 catalogued as a flow is still seen.
 
@@ -26,6 +27,7 @@ import networkx as nx
 
 from catalog.graph import CatalogGraph, EdgeKind, NodeKind, node_key
 from catalog.suggest import nearest
+from catalog.taxonomy import Taxonomy
 
 
 class Direction(StrEnum):
@@ -329,6 +331,45 @@ def _step(view: nx.MultiDiGraph, graph: CatalogGraph, source: str, target: str) 
     )
 
 
+HELD_IN = "held in"
+
+
+@_per_graph
+def _carrying(graph: CatalogGraph, categories: tuple[str, ...]) -> list[tuple[str, str, dict]]:
+    """The system-level lineage edges that carry one of ``categories`` or do not say what they
+    carry (fields share a few category sets, so each set is filtered once per graph)."""
+    return [
+        (source, target, data) for source, target, data in lineage_view(graph, NodeKind.SYSTEM).edges(data=True)
+        if not data.get("categories") or any(Taxonomy.overlaps(a, b) for a in data["categories"] for b in categories)
+    ]
+
+
+def _field_view(graph: CatalogGraph, start: str, direction: Direction) -> nx.MultiDiGraph:
+    """The graph a field query runs on: the field lineage around ``start``, a hop between each of
+    those fields and the system holding it (field to system downstream, system to field upstream),
+    and the flows that carry one of the start field's categories or do not say what they carry."""
+    lineage_only = lineage_view(graph, NodeKind.FIELD)
+    if start in lineage_only:
+        around = nx.descendants(lineage_only, start) if direction == Direction.DOWNSTREAM else nx.ancestors(lineage_only, start)
+        view = nx.MultiDiGraph(lineage_only.subgraph({start, *around}))
+    else:
+        view = nx.MultiDiGraph()
+        view.add_node(start, **graph.node(start))
+    wanted = graph.node(start).get("categories", ())
+    for field_key in list(view.nodes):
+        field = graph.node(field_key)
+        system = node_key(NodeKind.SYSTEM, field["system_id"])
+        ends = (field_key, system) if direction == Direction.DOWNSTREAM else (system, field_key)
+        view.add_edge(*ends, via=HELD_IN, categories=field.get("categories", ()), pseudonymised=bool(field.get("pseudonymised")))
+    if not wanted:
+        return view  # not personal data as catalogued: no flow is known to carry it
+    view.add_edges_from(_carrying(graph, tuple(sorted(wanted))))
+    for key in view.nodes:
+        if not view.nodes[key]:
+            view.nodes[key].update(graph.node(key))
+    return view
+
+
 def _closure(view: nx.MultiDiGraph, graph: CatalogGraph, start: str, direction: Direction, depth: int | None) -> list[LineageNode]:
     if start not in view:
         return []  # a field no lineage joins
@@ -352,9 +393,11 @@ def lineage(graph: CatalogGraph, node: str, direction: Direction | str = Directi
         raise ValueError("depth must be 0 or more")
     start = resolve_node(graph, node)
     kind = NodeKind(graph.node(start)["kind"])
-    view = lineage_view(graph, kind)
     directions = [Direction.DOWNSTREAM, Direction.UPSTREAM] if direction == Direction.BOTH else [direction]
-    nodes = [found for d in directions for found in _closure(view, graph, start, d, depth)]
+    nodes = [
+        found for d in directions
+        for found in _closure(_field_view(graph, start, d) if kind == NodeKind.FIELD else lineage_view(graph, kind), graph, start, d, depth)
+    ]
     nodes.sort(key=lambda n: (n.direction != Direction.DOWNSTREAM, n.depth, n.key))
     on_paths = {start} | {key for n in nodes for key in n.path}
     return LineageResult(

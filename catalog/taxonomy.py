@@ -106,6 +106,12 @@ class Taxonomy:
         """Whether ``ancestor`` is ``key`` or one of its parents."""
         return key == ancestor or key.startswith(ancestor + ".")
 
+    @staticmethod
+    def overlaps(first: str, second: str) -> bool:
+        """Whether one key covers the other: data of ``user.contact.email`` travels in a flow
+        declared as ``user.contact``, and a flow of ``user.contact.email`` carries part of ``user.contact``."""
+        return Taxonomy.covers(first, second) or Taxonomy.covers(second, first)
+
     def _mapped(self, mapping: dict[str, str], key: str) -> str | None:
         best = None
         for mapped_key, meaning in mapping.items():

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from catalog.apply import apply_spec
-from catalog.graph import CatalogGraph
+from catalog.graph import CatalogGraph, NodeKind
 from catalog.lineage import Direction, UnknownNodeError, lineage, resolve_node
 from catalog.models import DataField, Dataset, FieldLineage
 from catalog.specs import CatalogSpec
@@ -100,7 +100,24 @@ def test_field_lineage_cycle_terminates(catalog):
         ("backup.snapshots.blob", "crm.contacts.email", False),
     ])
     result = lineage(graph, "crm.contacts.email", direction="both")
-    assert {n.label for n in result.nodes} == {"backup.snapshots.blob"}
+    assert {n.label for n in result.nodes if n.kind == NodeKind.FIELD} == {"backup.snapshots.blob"}
+
+
+def test_a_field_goes_on_through_the_flows_that_carry_its_categories(catalog):
+    """Most flows are catalogued between systems: a field's answer follows those that carry its
+    data from the system holding it, and not the flows that carry other categories."""
+    graph = _load(catalog, small_spec_data())
+    email = lineage(graph, "crm.contacts.email")
+    assert email.keys() == {"system:crm", "system:backup", "party:cloudco", "party:metrics"}  # crm-helpdesk carries names only
+    cloudco = email.node("party:cloudco")
+    assert [step.via for step in cloudco.steps] == [("held in",), ("crm-cloudco",)]
+    assert cloudco.path == (resolve_node(graph, "crm.contacts.email"), "system:crm", "party:cloudco")
+    name = lineage(graph, "crm.contacts.full_name")
+    assert name.keys() == {"system:crm", "system:backup", "party:helpdesk-in"}
+    assert lineage(graph, "crm.contacts.sort_code").keys() == {"system:crm"}  # no flow carries bank details
+    upstream = lineage(graph, "backup.snapshots.blob", direction=Direction.UPSTREAM)
+    assert upstream.keys() == {"system:backup", "system:crm"}
+    assert lineage(graph, "crm.contacts.email", depth=1).keys() == {"system:crm"}
 
 
 def test_unknown_and_ambiguous_names(catalog):

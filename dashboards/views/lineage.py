@@ -177,13 +177,10 @@ def render() -> None:
     st.title("Lineage explorer")
     st.caption(
         "Where personal data at a system, dataset or field goes (downstream) and where it comes from (upstream), "
-        "with the data categories each hop carries. Red edges cross a border; dashed edges pseudonymise the data."
+        "with the data categories each hop carries. Red edges cross a border; dashed edges pseudonymise the data. "
+        "A field's answer follows its field lineage, then the flows that carry its categories from each system holding it "
+        "(the 'held in' hops)."
     )
-    try:
-        from catalog.lineage import lineage  # noqa: F401
-    except ImportError:
-        st.info("Lineage queries are unavailable in this installation (catalog.lineage is not installed yet).")
-        return
     if not snapshot.graph.nodes_of(NodeKind.SYSTEM):
         st.info("The catalogue has no systems yet: load manifests with `ropa ingest manifest PATH`.")
         return
