@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from sqlmodel import Session
 
 from catalog.apply import ApplyResult, Loc, ReferenceErrors, apply_spec
 from catalog.collector import collector_paused
 from catalog.specs import CatalogSpec
-from catalog.store import Catalog
+from catalog.store import Catalog, mask_url
 from catalog.vocab import RunStatus
 from ingest.errors import IngestError, LocatedError, format_field_path, printable
 
@@ -31,6 +32,19 @@ class SourceConfig(BaseModel):
     because the registry shows them as the source's documented options."""
 
     model_config = ConfigDict(extra="forbid")
+
+    allow_empty: bool = Field(
+        default=False,
+        description="Accept an input that yields no entries, and so retire everything this source asserted before "
+        "(refused otherwise: an empty or wrong input is far more often a mistake than the end of everything).",
+    )
+
+
+def option_fields(config: type[SourceConfig]) -> list[tuple[str, FieldInfo]]:
+    """A Config's fields in the order shown (help, ``ropa sources``): the source's own first, then
+    the options every source has."""
+    fields = list(config.model_fields.items())
+    return [item for item in fields if item[0] not in SourceConfig.model_fields] + [item for item in fields if item[0] in SourceConfig.model_fields]
 
 
 @dataclass
@@ -55,7 +69,7 @@ class IngestReport:
     @classmethod
     def failed(cls, source: str, target: str, error: IngestError, duration_seconds: float = 0.0) -> IngestReport:
         """The report of a run that wrote nothing, for callers that show failures as reports."""
-        return cls(source, target, RunStatus.FAILED, errors=list(error.errors), duration_seconds=duration_seconds)
+        return cls(source, target, RunStatus.FAILED, errors=list(error.errors), warnings=list(error.warnings), duration_seconds=duration_seconds)
 
     def summary(self) -> str:
         """A few lines for a terminal: outcome, counts, then each warning and error with its place."""
@@ -116,6 +130,17 @@ def count_entries(spec: CatalogSpec) -> int:
     )
 
 
+def nothing_to_ingest(target: str, source: str, would_retire: int, warnings: list[LocatedError]) -> IngestError:
+    """The refusal of an input that yields no entries, saying what writing it would have retired."""
+    if would_retire:
+        message = f"nothing to ingest in {target}: no entries read, so this run would retire the {would_retire} entries earlier {source} runs asserted"
+        hint = "check the input; to retire them all, run again with --allow-empty (allow_empty: true in a job file)"
+    else:
+        message = f"nothing to ingest in {target}: no entries read"
+        hint = "check the input, or pass --allow-empty (allow_empty: true in a job file) to record an empty run"
+    return IngestError([LocatedError(message, hint=hint)], warnings=warnings)
+
+
 def apply_and_report(
     catalog: Catalog,
     spec: CatalogSpec,
@@ -128,6 +153,8 @@ def apply_and_report(
     complete: bool = True,
     started: float | None = None,
     after_apply: Callable[[Session, ApplyResult], None] | None = None,
+    allow_empty: bool = False,
+    anchors: int = 0,
 ) -> IngestReport:
     """Write ``spec`` as one run in one transaction and report it; the one way sources write.
 
@@ -135,15 +162,23 @@ def apply_and_report(
     covers reading as well as writing. Dangling references become an IngestError.
     ``after_apply`` runs inside the same transaction with the run's result, for what a source
     writes beside the spec (discovery's category suggestions).
+
+    A spec with no entries read from the input is refused unless ``allow_empty``: written, it
+    would retire everything the source asserted before, which an empty or mistyped input almost
+    never means. ``anchors`` counts the entries the spec only repeats from the catalogue so its
+    references resolve (the system a database belongs to, the processor of a vendor list).
     """
     started = time.monotonic() if started is None else started
     warnings = list(warnings)
-    target = printable(target)
+    target = printable(mask_url(target))  # a URL's credentials never reach the run record
+    empty = count_entries(spec) - anchors <= 0 and not allow_empty
     try:
         with collector_paused(), catalog.session() as session:
             result = apply_spec(
                 session, spec, source=source, target=target, actor=actor, source_refs=source_refs, complete=complete,
             )
+            if empty:  # raised inside the transaction, which rolls back, so the report can say what would go
+                raise nothing_to_ingest(target, source, result.retired, warnings)
             result.run.warnings = [str(warning) for warning in warnings]
             if after_apply is not None:
                 after_apply(session, result)

@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from catalog.apply import ApplyResult
 from catalog.models import DataField, Dataset, System
 from catalog.specs import CatalogSpec, DatasetSpec, FieldLineageSpec, FieldRef, FieldSpec, SystemSpec
-from catalog.store import Catalog, mask_url
+from catalog.store import Catalog, hide_secrets, mask_url, sqlite_url_for
 from catalog.suggest import nearest
 from catalog.suggestions import SuggestionInput, record_field_suggestions
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
@@ -50,7 +50,7 @@ DEFAULT_MAX_TABLES = 10_000
 CONNECT_TIMEOUT_SECONDS = 15
 MAX_SOURCE_LENGTH = 40  # IngestRun.source and the provenance columns
 FOREIGN_KEY = "foreign_key"
-MYSQL_EXTRA_HINT = "pip install ropa-catalog[mysql]"
+MYSQL_EXTRA_HINT = "pip install 'ropa-catalog[mysql]'"
 MYSQL_DRIVER_INSTALLED = importlib.util.find_spec("pymysql") is not None
 #: Schemas of the database's own machinery, never discovered unless named with --schemas.
 SYSTEM_SCHEMAS = frozenset({
@@ -88,15 +88,16 @@ def _description() -> str:
 # Connecting
 
 
-def _error(message: str, suggestion: str | None = None) -> IngestError:
-    return IngestError([LocatedError(message, suggestion=suggestion)])
+def _error(message: str, suggestion: str | None = None, *, hint: str | None = None) -> IngestError:
+    return IngestError([LocatedError(message, suggestion=suggestion, hint=hint)])
 
 
 def _scrub(text: str, url: URL | None, raw: str) -> str:
-    """A driver message with any password (and the raw URL) replaced, first line only."""
+    """A driver message with the URL masked and its secrets (password, password-like query
+    values, as written and encoded) replaced, first line only."""
     line = (text.strip().splitlines() or [""])[0]
-    if raw:
-        line = line.replace(raw, mask_url(raw))
+    rendered = url.render_as_string(hide_password=False) if url is not None else ""
+    line = hide_secrets(line, raw, rendered)
     if url is not None and url.password:
         password = str(url.password)
         for written in {password, quote(password, safe=""), quote_plus(password)}:
@@ -108,7 +109,9 @@ def _parse_url(raw: str) -> URL:
     try:
         url = make_url(raw)
     except Exception:  # noqa: BLE001 - any parse failure is the same user error
-        raise _error(f"not a database URL: {mask_url(raw)}", "e.g. postgresql+psycopg://user@host/db or sqlite:///path/app.db") from None
+        as_sqlite = sqlite_url_for(raw)
+        hint = f"for a SQLite file write {mask_url(as_sqlite)}" if as_sqlite else "write it as e.g. postgresql+psycopg://user@host/db or sqlite:///path/app.db"
+        raise _error(f"not a database URL: {mask_url(raw)}", hint=hint) from None
     default = DEFAULT_DRIVERS.get(url.drivername)
     return url.set(drivername=default) if default else url
 
@@ -136,7 +139,7 @@ def open_engine(raw: str) -> tuple[Engine, str, URL]:
     if backend == "sqlite":
         return _sqlite_engine(url, shown), shown, url
     if backend == "mysql" and not MYSQL_DRIVER_INSTALLED:
-        raise _error(f"cannot connect to {shown}: MySQL needs the pymysql driver", MYSQL_EXTRA_HINT)
+        raise _error(f"cannot connect to {shown}: MySQL needs the pymysql driver", hint=f"install it with {MYSQL_EXTRA_HINT}")
     connect_args: dict[str, Any] = {}
     if backend in ("postgresql", "mysql"):
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
@@ -258,8 +261,8 @@ def discover(connection: Connection, schemas: list[str], max_tables: int, warnin
         materialized = set(_optional(inspector.get_materialized_view_names, [], schema=schema))
         if len(found) + len(tables) + len(views) + len(materialized) > max_tables:
             raise _error(
-                f"the database has more than {max_tables} tables and views in the schemas read",
-                "name the schemas to read with --schemas, or raise --max-tables",
+                f"the database has more than {max_tables} {'table or view' if max_tables == 1 else 'tables and views'} in the schemas read",
+                hint="name the schemas to read with --schemas, or raise --max-tables",
             )
         columns = _columns(connection, inspector, schema, [*tables, *sorted(views | materialized)], warnings)
         keys = inspector.get_multi_pk_constraint(schema=schema)
@@ -441,7 +444,7 @@ def _field_ids(session: Session, system_id: str) -> dict[tuple[str, str], int]:
 
 def ingest_database(
     catalog: Catalog, url: str, system_id: str, *, sample_rows: int = DEFAULT_SAMPLE_ROWS, schemas: list[str] | None = None,
-    max_tables: int = DEFAULT_MAX_TABLES, actor: str = "",
+    max_tables: int = DEFAULT_MAX_TABLES, actor: str = "", allow_empty: bool = False,
 ) -> IngestReport:
     """Discover the database behind ``url`` as datasets and fields of ``system_id`` and suggest categories, in one run."""
     started = time.monotonic()
@@ -472,6 +475,7 @@ def ingest_database(
 
     report = apply_and_report(
         catalog, spec, source=source, target=shown, actor=actor, warnings=warnings, complete=False, started=started, after_apply=record,
+        allow_empty=allow_empty, anchors=1,  # the system is the catalogue's, named so the datasets have a home
     )
     report.changes.extend(suggestion_changes)
     return report
@@ -493,5 +497,5 @@ class DatabaseSource(Source):
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
         return ingest_database(
             catalog, config.url, config.system, sample_rows=config.sample_rows, schemas=config.schemas,
-            max_tables=config.max_tables, actor=actor,
+            max_tables=config.max_tables, actor=actor, allow_empty=config.allow_empty,
         )

@@ -56,6 +56,7 @@ from ingest.openlineage import (
     validated_spec,
 )
 from ingest.tabular import scoped_source, slug
+from ingest.yaml_source import YamlDocument
 
 SOURCE_NAME = "dbt"
 SUPPORTED_SCHEMA_VERSIONS = range(9, 13)  # v9 (dbt 1.5) to v12 (dbt 1.8 and later)
@@ -209,12 +210,26 @@ def _lookup(meta: dict[str, Any], key: str) -> tuple[bool, Any]:
 
 
 @dataclass
+class ExposureMap:
+    """The ``--exposure-map`` file: exposure name (or unique id) -> system or party id, and where
+    each entry is, so mistakes in it are reported against it."""
+
+    targets: dict[str, str] = field(default_factory=dict)
+    document: YamlDocument | None = None
+
+    def at(self, key: str, message: str, suggestion: str | None = None) -> LocatedError:
+        if self.document is None:
+            return LocatedError(message, field_path=key, suggestion=suggestion)
+        return LocatedError(message, self.document.file, self.document.line_of((key,)), field_path=key, suggestion=suggestion)
+
+
+@dataclass
 class DbtOptions:
     system: str
     pii_keys: tuple[str, ...] = DEFAULT_PII_KEYS
     category_keys: tuple[str, ...] = DEFAULT_CATEGORY_KEYS
     category_map: dict[str, str] = field(default_factory=dict)
-    exposure_map: dict[str, str] = field(default_factory=dict)
+    exposure_map: ExposureMap = field(default_factory=ExposureMap)
 
 
 @dataclass
@@ -375,23 +390,30 @@ class _ManifestReader:
         return [flows[ident] for ident in sorted(flows)]
 
     def exposure_flows(self, known_systems: dict[str, str], known_parties: dict[str, dict]) -> tuple[list[dict], set[str], set[str]]:
-        """Flows to what the exposure map names; the systems and parties they reach."""
+        """Flows to what the exposure map names; the systems and parties they reach. A map entry
+        that names no exposure, or no system or party, is an error located in the map."""
         flows: dict[str, dict] = {}
         reached_systems, reached_parties, unmapped = set(), set(), []
+        exposure_map = self.options.exposure_map
+        used: set[str] = set()
+        names: list[str] = []
         for unique_id, raw in (self.manifest.exposures or {}).items():
+            names.append(raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else unique_id)
             try:
                 exposure = _Exposure.model_validate(raw)
             except ValidationError as error:
                 self.errors.extend(_problems(error, _Exposure, self.file, ("exposures", unique_id)))
                 continue
-            target = self.options.exposure_map.get(unique_id) or self.options.exposure_map.get(exposure.name)
+            key = unique_id if unique_id in exposure_map.targets else exposure.name
+            target = exposure_map.targets.get(key)
             if target is None:
                 unmapped.append(exposure.name)
                 continue
+            used.update(name for name in (unique_id, exposure.name) if name in exposure_map.targets)
             if target not in known_systems and target not in known_parties:
-                self.errors.append(LocatedError(
-                    f"exposure '{exposure.name}' maps to '{target}', which is neither a system nor a party in the catalogue",
-                    self.file, field_path=f"exposures.{unique_id}", suggestion=nearest(target, [*known_systems, *known_parties]),
+                self.errors.append(exposure_map.at(
+                    key, f"exposure '{exposure.name}' maps to '{target}', which is neither a system nor a party in the catalogue",
+                    nearest(target, [*known_systems, *known_parties]),
                 ))
                 continue
             (reached_systems if target in known_systems else reached_parties).add(target)
@@ -405,6 +427,12 @@ class _ManifestReader:
                     "id": ident, "from": self.options.system, "to": target, "from_dataset": dataset,
                     "description": clip(f"dbt exposure {exposure.label or exposure.name}" + (f" ({exposure.type})" if exposure.type else ""), MAX_DESCRIPTION_LENGTH),
                 }
+        for key in exposure_map.targets:
+            if key not in used:
+                self.errors.append(exposure_map.at(
+                    key, f"no exposure '{key}' in {self.file}" + (f" (exposures: {', '.join(sorted(names)[:10])})" if names else " (it has no exposures)"),
+                    nearest(key, [*names, *(self.manifest.exposures or {})]),
+                ))
         if unmapped:
             self.warnings.append(LocatedError(
                 f"{len(unmapped)} exposure(s) need a system or party id in --exposure-map: {', '.join(sorted(unmapped))}", self.file,
@@ -441,16 +469,16 @@ def current_parties(catalog: Catalog) -> dict[str, dict]:
         return {row.id: {"id": row.id, "name": row.name, "role": row.role, "country": row.country} for row in rows}
 
 
-def load_exposure_map(path: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
+def load_exposure_map(path: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> ExposureMap:
     """A YAML mapping from exposure names (or unique ids) to system or party ids."""
     if path is None:
-        return {}
+        return ExposureMap()
     document = load_small_yaml(path, max_bytes)
     if document.data is None:
-        return {}
+        return ExposureMap(document=document)
     if not isinstance(document.data, dict) or not all(isinstance(v, str) for v in document.data.values()):
         raise IngestError([LocatedError("an exposure map is a mapping from exposure names to system or party ids", document.file, 1)])
-    return {str(key): value.strip() for key, value in document.data.items()}
+    return ExposureMap({str(key): value.strip() for key, value in document.data.items()}, document)
 
 
 def project_scope(manifest: _Manifest, nodes: Iterable[str]) -> str:
@@ -539,7 +567,8 @@ class DbtSource(Source):
         )
         return apply_and_report(
             catalog, spec, source=source, target=str(config.manifest), actor=actor, source_refs=refs,
-            warnings=warnings, complete=True, started=started, after_apply=suggestions.write,
+            warnings=warnings, complete=True, started=started, after_apply=suggestions.write, allow_empty=config.allow_empty,
+            anchors=len(spec.systems) + len(spec.parties),  # the catalogue's own, named as homes and flow ends
         )
 
 

@@ -11,17 +11,24 @@ here: they are asserted facts of ``fides:<organisation>``, overridable from a ma
 Fides has no locations or countries, so every system is reported as still needing one. Files are
 read with the project's safe YAML loader and checked with small pydantic models of the keys used
 (fideslang's own models require keys, such as ``system_type``, that hand-written files omit), so
-every problem is reported with its file and line.
+every problem is reported with its file and line. Keys are checked against fideslang's models:
+one fideslang defines but this source does not read is ignored, and any other is an error with
+the nearest key (fideslang itself silently drops it, so a misspelt ``privacy_declaration`` would
+otherwise lose every declaration). Likewise a top-level resource type fideslang does not know is
+an error, and one it knows but this source does not import (``policy``) a warning.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+import fideslang
+import fideslang.models
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.apply import Loc
@@ -30,7 +37,7 @@ from catalog.store import Catalog
 from catalog.suggest import nearest
 from catalog.taxonomy import TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
-from ingest.errors import IngestError, LocatedError, format_field_path, validation_problems
+from ingest.errors import IngestError, LocatedError, format_field_path, resolve_path, validation_problems
 from ingest.manifest import manifest_files
 from ingest.tabular import MAX_FILE_BYTES, article9_conditions_in, check_file, lawful_bases_in, scoped_source, slug, unique_id
 from ingest.yaml_source import YamlDocument, load_yaml
@@ -50,14 +57,24 @@ PROCESSOR_RESPONSIBILITIES = {"processor", "sub-processor"}
 class _Fides(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
+    #: The fideslang model of this part of a resource: the keys it defines are the keys allowed.
+    fideslang_model: ClassVar[type[BaseModel]]
+    #: Keys fideslang still accepts though they are no field of its model (deprecated, dropped with its own warning).
+    fideslang_deprecated: ClassVar[tuple[str, ...]] = ()
+
 
 class FidesFlow(_Fides):
+    fideslang_model = fideslang.models.DataFlow
+
     fides_key: str
     type: Literal["system", "dataset", "user"] = "system"
     data_categories: list[str] | None = None
 
 
 class FidesDeclaration(_Fides):
+    fideslang_model = fideslang.models.PrivacyDeclaration
+    fideslang_deprecated = ("cookies",)
+
     name: str | None = None
     data_categories: list[str] = Field(default_factory=list)
     data_use: str
@@ -72,6 +89,9 @@ class FidesDeclaration(_Fides):
 
 
 class FidesSystem(_Fides):
+    fideslang_model = fideslang.models.System
+    fideslang_deprecated = ("cookies",)
+
     fides_key: str
     organization_fides_key: str | None = None
     name: str | None = None
@@ -88,6 +108,8 @@ class FidesSystem(_Fides):
 
 
 class FidesField(_Fides):
+    fideslang_model = fideslang.models.DatasetField
+
     name: str
     description: str | None = None
     data_categories: list[str] | None = None
@@ -95,12 +117,16 @@ class FidesField(_Fides):
 
 
 class FidesCollection(_Fides):
+    fideslang_model = fideslang.models.DatasetCollection
+
     name: str
     description: str | None = None
     fields: list[FidesField] = Field(default_factory=list)
 
 
 class FidesDataset(_Fides):
+    fideslang_model = fideslang.models.Dataset
+
     fides_key: str
     name: str | None = None
     description: str | None = None
@@ -108,11 +134,39 @@ class FidesDataset(_Fides):
 
 
 class FidesOrganization(_Fides):
+    fideslang_model = fideslang.models.Organization
+
     fides_key: str
     name: str | None = None
 
 
 _MODELS: dict[str, type[_Fides]] = {"organization": FidesOrganization, "system": FidesSystem, "dataset": FidesDataset}
+#: Every top-level resource type fideslang reads (its own parser refuses any other).
+FIDESLANG_SECTIONS = tuple(fideslang.model_list)
+
+
+@cache
+def known_keys(model: type[_Fides]) -> tuple[str, ...]:
+    """The keys a resource part may hold: fideslang's (names and aliases) and this source's own."""
+    keys = {key for owner in (model, model.fideslang_model) for name, info in owner.model_fields.items() for key in (name, info.alias) if key}
+    return tuple(sorted(keys | set(model.fideslang_deprecated)))
+
+
+def unknown_keys(model: type[_Fides], value: Any, path: Loc = ()) -> Iterator[tuple[Loc, str | None]]:
+    """``(path, nearest known key)`` of every key neither fideslang nor this source defines, in
+    ``value`` and the parts nested in it that this source reads."""
+    if not isinstance(value, dict):
+        return
+    keys = known_keys(model)
+    for key, item in value.items():
+        if key not in keys:
+            yield (*path, key), nearest(str(key), keys)
+            continue
+        nested = resolve_path(model, (key,)).model
+        if nested is None or not issubclass(nested, _Fides):
+            continue
+        for index, part in enumerate(item) if isinstance(item, list) else [(None, item)]:
+            yield from unknown_keys(nested, part, (*path, key) if index is None else (*path, key, index))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -160,8 +214,13 @@ class _Resources:
             if section in TAXONOMY_SECTIONS:
                 self._taxonomy(document, section, items)
                 continue
+            if section not in FIDESLANG_SECTIONS:
+                self.errors.append(LocatedError(
+                    f"unknown resource type '{section}'", document.file, line, field_path=str(section), suggestion=nearest(str(section), FIDESLANG_SECTIONS),
+                ))
+                continue
             if section not in _MODELS:
-                self.warnings.append(LocatedError(f"'{section}' resources are not imported", document.file, line, field_path=str(section), suggestion=nearest(section, IMPORTED_SECTIONS)))
+                self.warnings.append(LocatedError(f"'{section}' resources are not imported (this source reads {', '.join(IMPORTED_SECTIONS)})", document.file, line, field_path=str(section)))
                 continue
             if items is None:
                 continue
@@ -173,12 +232,19 @@ class _Resources:
 
     def _resource(self, document: YamlDocument, section: str, index: int, item: Any) -> None:
         model = _MODELS[section]
+        misspelt = [
+            LocatedError(f"unknown key '{loc[-1]}'", document.file, document.line_of(loc), field_path=format_field_path(loc), suggestion=suggestion)
+            for loc, suggestion in unknown_keys(model, item, (section, index))
+        ]
+        self.errors.extend(misspelt)
         try:
             value = model.model_validate(item)
         except ValidationError as error:
             for problem in validation_problems(error, model):
                 loc = (section, index, *problem.loc)
                 self.errors.append(LocatedError(problem.message, document.file, document.line_of(loc), field_path=format_field_path(loc), suggestion=problem.suggestion))
+            return
+        if misspelt:
             return
         {"organization": self.organizations, "system": self.systems, "dataset": self.datasets}[section].append(_Resource(document, (section, index), value))
 
@@ -488,14 +554,17 @@ def load_fides(path: Path | str, *, organization: str | None = None, max_bytes: 
     return organisation, spec, refs, warnings
 
 
-def ingest_fides(catalog: Catalog, path: Path | str, *, organization: str | None = None, max_bytes: int = MAX_FILE_BYTES, actor: str = "") -> IngestReport:
+def ingest_fides(
+    catalog: Catalog, path: Path | str, *, organization: str | None = None, max_bytes: int = MAX_FILE_BYTES, actor: str = "",
+    allow_empty: bool = False,
+) -> IngestReport:
     """Ingest a Fides file or directory as one run of ``fides:<organisation>``; the input is the
     whole truth for that organisation, so systems removed from it are retired."""
     started = time.monotonic()
     organisation, spec, refs, warnings = load_fides(path, organization=organization, max_bytes=max_bytes)
     return apply_and_report(
         catalog, spec, source=scoped_source(SOURCE_NAME, slug(organisation) or DEFAULT_ORGANIZATION), target=str(path),
-        actor=actor, source_refs=refs, warnings=warnings, complete=True, started=started,
+        actor=actor, source_refs=refs, warnings=warnings, complete=True, started=started, allow_empty=allow_empty,
     )
 
 
@@ -511,4 +580,6 @@ class FidesSource(Source):
         max_bytes: int = Field(default=MAX_FILE_BYTES, gt=0, description="Refuse any file larger than this many bytes, before parsing.")
 
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
-        return ingest_fides(catalog, config.path, organization=config.organization, max_bytes=config.max_bytes, actor=actor)
+        return ingest_fides(
+            catalog, config.path, organization=config.organization, max_bytes=config.max_bytes, actor=actor, allow_empty=config.allow_empty,
+        )

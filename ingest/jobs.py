@@ -10,11 +10,13 @@ jobs:
 ```
 
 Every job is checked against its source's options before the first one runs; each job is then its
-own run and transaction, and the first failing job stops the rest.
+own run and transaction, and the first failing job stops the rest (what the jobs before it wrote
+stays written).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,23 @@ class JobFileError(ValueError):
         super().__init__("\n".join(str(error) for error in errors))
 
 
-def load_job_file(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """The (source, options) pairs of a job file, each checked against its source's Config."""
+@dataclass(frozen=True)
+class Job:
+    """One entry of a job file, and where it is, for messages about its run."""
+
+    number: int  # 1-based, in file order
+    source: str
+    options: dict[str, Any]
+    file: str
+    line: int | None
+
+    @property
+    def where(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+def load_job_file(path: Path) -> list[Job]:
+    """The jobs of a job file, each checked against its source's Config."""
     try:
         document = load_yaml(path)
     except IngestError as problem:
@@ -65,7 +82,7 @@ def load_job_file(path: Path) -> list[tuple[str, dict[str, Any]]]:
                 loc = ("jobs", index, *problem.loc)
                 problems.append(LocatedError(problem.message, file, document.line_of(loc), field_path=format_field_path(loc), suggestion=problem.suggestion))
             continue
-        jobs.append((name, options))
+        jobs.append(Job(index + 1, name, options, file, where))
     if problems:
         raise JobFileError(problems)
     if not jobs:

@@ -24,6 +24,7 @@ from catalog.store import Catalog
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from catalog.suggest import nearest
 from ingest.errors import IngestError, LocatedError, format_field_path, printable, resolve_path, validation_problems
+from ingest.tabular import MAX_FILE_BYTES, check_file
 from ingest.yaml_source import YamlDocument, load_yaml
 
 SOURCE_NAME = "manifest"
@@ -159,22 +160,24 @@ class _MergedManifests:
         )
 
 
-def load_manifests(path: Path | str) -> tuple[CatalogSpec, Mapping[Loc, str]]:
+def load_manifests(path: Path | str, max_bytes: int = MAX_FILE_BYTES) -> tuple[CatalogSpec, Mapping[Loc, str]]:
     """Read and validate a manifest file or directory: the spec and ``{path in spec: "file:line"}``.
 
-    Raises IngestError with every problem of every file: YAML, unknown keys and values, then (once
-    the entries are valid) references between them.
+    Raises IngestError with every problem of every file: size over ``max_bytes``, YAML, unknown
+    keys and values, then (once the entries are valid) references between them.
     """
     with collector_paused():
-        return _load_manifests(Path(path))
+        return _load_manifests(Path(path), max_bytes)
 
 
-def _load_manifests(path: Path) -> tuple[CatalogSpec, Mapping[Loc, str]]:
+def _load_manifests(path: Path, max_bytes: int) -> tuple[CatalogSpec, Mapping[Loc, str]]:
     files = manifest_files(path)
     merged = _MergedManifests()
     for file in files:
+        shown = _shown_name(file, path)
         try:
-            merged.add(load_yaml(file, _shown_name(file, path)))
+            check_file(file, max_bytes, shown)
+            merged.add(load_yaml(file, shown))
         except IngestError as error:
             merged.errors.extend(error.errors)
     spec: CatalogSpec | None = None
@@ -191,13 +194,20 @@ def _load_manifests(path: Path) -> tuple[CatalogSpec, Mapping[Loc, str]]:
     return spec, _SourceRefs(merged.origins)
 
 
-def ingest_manifests(catalog: Catalog, path: Path | str, actor: str = "") -> IngestReport:
-    """Ingest a manifest file or directory as one run; IngestError (nothing written) on any problem."""
+def ingest_manifests(
+    catalog: Catalog, path: Path | str, actor: str = "", *, allow_empty: bool = False, max_bytes: int = MAX_FILE_BYTES,
+) -> IngestReport:
+    """Ingest a manifest file or directory as one run; IngestError (nothing written) on any problem.
+
+    The manifests are the whole catalogue as code: what earlier manifest runs asserted and this
+    one does not is retired, so an input with no entries is refused unless ``allow_empty``.
+    """
     started = time.monotonic()
     with collector_paused():
-        spec, source_refs = load_manifests(path)
+        spec, source_refs = load_manifests(path, max_bytes)
         return apply_and_report(
             catalog, spec, source=SOURCE_NAME, target=str(path), actor=actor, source_refs=source_refs, started=started,
+            allow_empty=allow_empty,
         )
 
 
@@ -220,7 +230,8 @@ class ManifestSource(Source):
     description = "YAML manifest files (catalog-as-code): a file, or a directory read recursively."
 
     class Config(SourceConfig):
-        path: Path = Field(description="A manifest file, or a directory read recursively for *.yml and *.yaml files.")
+        path: Path = Field(description="A manifest file, or a directory read recursively for *.yml and *.yaml files: the whole catalogue as code, since a run retires what earlier manifest runs asserted and this one does not.")
+        max_bytes: int = Field(default=MAX_FILE_BYTES, gt=0, description="Refuse any file larger than this many bytes, before parsing.")
 
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
-        return ingest_manifests(catalog, config.path, actor)
+        return ingest_manifests(catalog, config.path, actor, allow_empty=config.allow_empty, max_bytes=config.max_bytes)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import from_json
@@ -364,8 +364,12 @@ class _Job(_Lenient):
     name: str = Field(min_length=1)
 
 
+#: The RunEvent eventType values of the OpenLineage spec (read in any case).
+EventType = Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]
+
+
 class _RunEvent(_Lenient):
-    eventType: str | None = None
+    eventType: EventType | None = None
     eventTime: datetime
     run: _Run
     job: _Job
@@ -388,6 +392,13 @@ class _RunEvent(_Lenient):
     @classmethod
     def _no_datasets(cls, value: Any) -> Any:
         return [] if value is None else value
+
+    @field_validator("eventType", mode="before")
+    @classmethod
+    def _upper_case(cls, value: Any) -> Any:
+        """Any case is read ('complete'); a value that is none of the spec's is an error with the
+        nearest one ('COMPLETED'), not an event quietly skipped."""
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -844,7 +855,8 @@ class OpenLineageSource(Source):
         )
         return apply_and_report(
             catalog, spec, source=suggestions.source, target=str(config.path), actor=actor, source_refs=refs,
-            warnings=warnings, complete=True, started=started, after_apply=suggestions.write,
+            warnings=warnings, complete=True, started=started, after_apply=suggestions.write, allow_empty=config.allow_empty,
+            anchors=len(spec.systems),  # the catalogue's own, named as the datasets' homes
         )
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from catalog.store import Catalog
-from ingest.base import IngestReport, Source, SourceConfig
+from ingest.base import IngestReport, Source, SourceConfig, option_fields
 from catalog.suggest import nearest
 from ingest.errors import IngestError, LocatedError, format_field_path, validation_problems
 
@@ -31,6 +31,10 @@ SOURCE_MODULES: dict[str, str] = {
     "openlineage": "ingest.openlineage:OpenLineageSource",
     "dbt": "ingest.dbt:DbtSource",
 }
+
+
+class InvalidOptions(IngestError):
+    """The options given do not fit the source's Config (a usage error); nothing ran."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,8 @@ def _option(name: str, info: FieldInfo) -> SourceOption:
 
 
 def source_options(config: type[SourceConfig]) -> tuple[SourceOption, ...]:
-    """The documented options of a Config class, in declaration order."""
-    return tuple(_option(name, info) for name, info in config.model_fields.items())
+    """The documented options of a Config class: the source's own in declaration order, then the shared ones."""
+    return tuple(_option(name, info) for name, info in option_fields(config))
 
 
 def _load(name: str, target: str) -> AvailableSource | SourceUnavailable:
@@ -108,12 +112,13 @@ def get_source(name: str, modules: Mapping[str, str] = SOURCE_MODULES) -> Availa
 def run_source(
     name: str, catalog: Catalog, options: Mapping[str, Any], actor: str = "", modules: Mapping[str, str] = SOURCE_MODULES,
 ) -> IngestReport:
-    """Validate ``options`` against the source's Config and run it; IngestError on bad options or input."""
+    """Validate ``options`` against the source's Config and run it; InvalidOptions (an IngestError)
+    on bad options, IngestError on bad input."""
     source = get_source(name, modules)
     try:
         config = source.source_class.Config.model_validate(dict(options))
     except ValidationError as error:
-        raise IngestError(
+        raise InvalidOptions(
             LocatedError(problem.message, field_path=format_field_path(problem.loc), suggestion=problem.suggestion)
             for problem in validation_problems(error, source.source_class.Config)
         ) from None

@@ -320,7 +320,7 @@ def load_ropa_sheet(
 
 def ingest_ropa_sheet(
     catalog: Catalog, path: Path, *, sheet: str | None = None, mapping: Path | None = None, scope: str | None = None,
-    max_bytes: int = MAX_FILE_BYTES, actor: str = "",
+    max_bytes: int = MAX_FILE_BYTES, actor: str = "", allow_empty: bool = False,
 ) -> IngestReport:
     """Ingest one sheet as one run of ``ropa-sheet:<scope>`` (default scope: the file name, and the sheet when given)."""
     started = time.monotonic()
@@ -329,7 +329,7 @@ def ingest_ropa_sheet(
     scope = slug(scope or (path.stem + (f"-{sheet}" if sheet else ""))) or "sheet"
     return apply_and_report(
         catalog, spec, source=scoped_source(SOURCE_NAME, scope), target=str(path), actor=actor,
-        source_refs=refs, warnings=warnings, complete=True, started=started,
+        source_refs=refs, warnings=warnings, complete=True, started=started, allow_empty=allow_empty,
     )
 
 
@@ -349,5 +349,5 @@ class RopaSheetSource(Source):
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
         return ingest_ropa_sheet(
             catalog, config.file, sheet=config.sheet, mapping=config.mapping, scope=config.scope,
-            max_bytes=config.max_bytes, actor=actor,
+            max_bytes=config.max_bytes, actor=actor, allow_empty=config.allow_empty,
         )

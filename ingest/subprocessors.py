@@ -99,24 +99,29 @@ class _ListReader:
         self.table, self.processor = table, processor
         self.jurisdictions = load_jurisdictions()
         self.warnings: list[LocatedError] = list(table.warnings)
+        self.errors: list[LocatedError] = []
 
     def warn(self, row: TableRow, key: str, message: str, suggestion: str | None = None) -> None:
         self.warnings.append(self.table.at(row, key, message, suggestion))
 
-    def countries(self, row: TableRow) -> list[str]:
-        """Codes named in the location cell, in order; regions expanded; 'Worldwide' noted."""
+    def countries(self, row: TableRow) -> list[str] | None:
+        """Codes named in the location cell, in order; regions expanded; 'Worldwide' noted. None
+        when a value names no known country (an error: recording the processor's country instead
+        would hide a transfer)."""
         codes: list[str] = []
+        unknown = False
         for value in split_cell(self.table.value(row, "location"), "\n;,/|"):
             found = self.country_codes(row, value)
             if found is None:
+                unknown = True
                 continue
             if not found:
                 self.warn(row, "location", f"'{value}' names no country: the processor's country ({self.processor.country}) is recorded; ask the vendor where the data goes")
             codes.extend(found)
-        return list(dict.fromkeys(codes))
+        return None if unknown else list(dict.fromkeys(codes))
 
     def country_codes(self, row: TableRow, value: str) -> list[str] | None:
-        """Codes for one value ('USA', 'Ireland (EU)', 'EU'; [] for 'Worldwide'); None, with a warning, when unknown."""
+        """Codes for one value ('USA', 'Ireland (EU)', 'EU'; [] for 'Worldwide'); None, with an error at its cell, when unknown."""
         error: UnknownCountryError | None = None
         for candidate in dict.fromkeys([value, re.sub(r"\s*\([^()]*\)", "", value).strip()]):
             region = self.jurisdictions.region(candidate)
@@ -126,7 +131,7 @@ class _ListReader:
                 return [self.jurisdictions.normalise_country(candidate)]
             except UnknownCountryError as unknown:
                 error = error or unknown
-        self.warn(row, "location", f"unknown country '{value}': not recorded", error.suggestion if error else None)
+        self.errors.append(self.table.at(row, "location", f"unknown country '{value}'", error.suggestion if error else None))
         return None
 
     def party(self, row: TableRow) -> dict | None:
@@ -139,6 +144,8 @@ class _ListReader:
                 self.warn(row, "name", "row names no sub-processor: skipped")
             return None
         codes = self.countries(row)
+        if codes is None:
+            return None
         if not codes:
             if not self.table.value(row, "location"):
                 self.warn(row, "name", f"no location for '{name}': the processor's country ({self.processor.country}) is recorded")
@@ -200,6 +207,8 @@ def load_subprocessor_list(
     if processor.role not in (PartyRole.PROCESSOR.value, PartyRole.SUB_PROCESSOR.value):
         reader.warnings.append(LocatedError(f"party '{processor.id}' has role '{processor.role}', not processor: its list is read as its sub-processors all the same", field_path="--processor"))
     rows = [(row.number, party) for row in table.rows if (party := reader.party(row)) is not None]
+    if reader.errors:
+        raise IngestError(reader.errors)
     rows = _merge(rows)
     parties = [_as_reference(processor)] + [party for _, party in rows]
     try:
@@ -216,6 +225,7 @@ def load_subprocessor_list(
 
 def ingest_subprocessors(
     catalog: Catalog, path: Path, processor: str, *, sheet: str | None = None, max_bytes: int = MAX_FILE_BYTES, actor: str = "",
+    allow_empty: bool = False,
 ) -> IngestReport:
     """Ingest one vendor list as one run of ``subprocessors:<processor>``."""
     started = time.monotonic()
@@ -223,7 +233,8 @@ def ingest_subprocessors(
     spec, refs, warnings = load_subprocessor_list(Path(path), party, sheet=sheet, max_bytes=max_bytes)
     return apply_and_report(
         catalog, spec, source=scoped_source(SOURCE_NAME, processor), target=str(path), actor=actor,
-        source_refs=refs, warnings=warnings, complete=True, started=started,
+        source_refs=refs, warnings=warnings, complete=True, started=started, allow_empty=allow_empty,
+        anchors=1,  # the processor, named so its sub-processors' parent resolves
     )
 
 
@@ -240,4 +251,6 @@ class SubprocessorsSource(Source):
         max_bytes: int = Field(default=MAX_FILE_BYTES, gt=0, description="Refuse files larger than this many bytes, before parsing.")
 
     def run(self, catalog: Catalog, config: Config, actor: str = "") -> IngestReport:
-        return ingest_subprocessors(catalog, config.file, config.processor, sheet=config.sheet, max_bytes=config.max_bytes, actor=actor)
+        return ingest_subprocessors(
+            catalog, config.file, config.processor, sheet=config.sheet, max_bytes=config.max_bytes, actor=actor, allow_empty=config.allow_empty,
+        )

@@ -111,11 +111,14 @@ def unique_id(base: str, taken: set[str]) -> str:
 
 
 def check_file(path: Path, max_bytes: int, shown: str | None = None) -> str:
-    """The name shown in messages; IngestError when the file is missing or over the size limit
-    (checked before any parsing)."""
+    """The name shown in messages; IngestError when the file is missing, is a directory, or is
+    over the size limit (checked before any parsing). A missing file is named by its whole path,
+    once."""
     shown = shown or path.name
+    if path.is_dir():
+        raise IngestError([LocatedError("is a directory; give a file", str(path))])
     if not path.is_file():
-        raise IngestError([LocatedError(f"no such file: {path}", shown)])
+        raise IngestError([LocatedError("no such file", str(path))])
     size = path.stat().st_size
     if size > max_bytes:
         raise IngestError([LocatedError(
@@ -288,6 +291,37 @@ def _csv_rows(path: Path, shown: str) -> Iterator[tuple[int, list[Cell]]]:
         raise IngestError([LocatedError(f"malformed CSV: {error} (line {reader.line_num})", shown, number + 1)]) from None
 
 
+#: The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _misnamed(path: Path, shown: str) -> IngestError | None:
+    """What a file named .xlsx that openpyxl cannot open really is, when that is plain: CSV or
+    other text saved under the wrong name, or an old .xls workbook. None when it looks like a
+    damaged workbook."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return None
+    if head.startswith(b"PK"):  # a zip: a workbook, damaged
+        return None
+    if not head.strip():
+        return IngestError([LocatedError("is empty, not an xlsx workbook", shown)])
+    if head.startswith(OLE2_SIGNATURE):
+        return IngestError([LocatedError("an Excel 97-2003 (.xls) workbook, not .xlsx", shown, hint="save it as .xlsx (Excel Workbook) or as CSV")])
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not merely a character cut at the end of what was read
+            return None
+        text = head[: error.start].decode("utf-8-sig")
+    first = text.splitlines()[0] if text.strip() else ""
+    if any(delimiter in first for delimiter in CSV_DELIMITERS):
+        return IngestError([LocatedError("holds CSV text, not an xlsx workbook", shown, 1, hint=f"rename it to {path.stem}.csv")])
+    return IngestError([LocatedError("holds plain text, not an xlsx workbook", shown, 1)])
+
+
 def _xlsx_sheet_rows(path: Path, shown: str, sheet: str | None, pick: Callable[[list[str], Callable[[str], list[list[Cell]]]], str]) -> tuple[str, Iterator[tuple[int, list[Cell]]], list[LocatedError]]:
     """Rows of one worksheet as text, with formulas never evaluated; without ``sheet``, ``pick``
     chooses one from the names and a function giving a sheet's first rows.
@@ -305,7 +339,7 @@ def _xlsx_sheet_rows(path: Path, shown: str, sheet: str | None, pick: Callable[[
         values_book = load_workbook(path, read_only=True, data_only=True)
         formulas_book = load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # BadZipFile, KeyError, InvalidFileException, XML and DTD errors
-        raise unreadable(error) from None
+        raise (_misnamed(path, shown) or unreadable(error)) from None
     names = list(values_book.sheetnames)
 
     def head(name: str) -> list[list[Cell]]:

@@ -9,20 +9,26 @@ import json
 import os
 import subprocess
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import functools
 import inspect
 from contextlib import nullcontext
 
+import annotated_types
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ropa import analysis_commands, export_commands, revision_commands
-from catalog.store import DATABASE_URL_ENV, Catalog, init_catalog
-from ropa.console import DatabaseOption, console, errors, fail, opened
+from catalog.store import DATABASE_URL_ENV, Catalog
+from ropa.console import DatabaseOption, console, created, errors, fail, opened
+
+if TYPE_CHECKING:
+    from ingest.jobs import Job
 
 app = typer.Typer(help="Personal-data lineage catalogue and Article 30 record (ROPA) for UK GDPR and EU GDPR.", no_args_is_help=True, rich_markup_mode=None)
 ingest_app = typer.Typer(help="Load metadata into the catalogue from a source.", rich_markup_mode=None)
@@ -33,6 +39,14 @@ analysis_commands.register(app)
 export_commands.register(export_app)
 revision_commands.register(app, export_app)
 
+
+class Template(StrEnum):
+    """Workbook layouts (exports.workbook.TEMPLATES; a test keeps the two the same)."""
+
+    ICO = "ico"
+    CNIL = "cnil"
+
+
 def _actor() -> str:
     return os.environ.get("ROPA_ACTOR") or os.environ.get("USER") or "cli"
 
@@ -40,9 +54,8 @@ def _actor() -> str:
 @app.command()
 def init(database: DatabaseOption = None) -> None:
     """Create the catalogue, or upgrade it to the newest schema."""
-    catalog = init_catalog(database)
-    console.print(f"Catalogue ready at {catalog.display_url} (schema revision {catalog.current_revision()}).")
-    catalog.dispose()
+    with created(database) as catalog:
+        console.print(f"Catalogue ready at {catalog.display_url} (schema revision {catalog.current_revision()}).", highlight=False, markup=False)
 
 
 @app.command()
@@ -62,20 +75,49 @@ def print_report(report) -> None:
     console.print(report.summary(), highlight=False, markup=False)
 
 
-def run_ingest(catalog: Catalog, source: str, options: dict, *, show_status: bool = True):
-    """Run one source, printing its report; located errors and exit 1 on bad input."""
-    from ingest.errors import IngestError
-    from ingest.registry import run_source
+def option_flag(name: str) -> str:
+    """The command-line spelling of a Config field: ``sample_rows`` -> ``--sample-rows``."""
+    return "--" + name.replace("_", "-")
+
+
+def run_ingest(catalog: Catalog, source: str, options: dict, *, show_status: bool = True, job: Job | None = None, jobs: int = 0):
+    """Run one source, printing its report; located errors and exit 1 on bad input, exit 2 on
+    options the source does not take. ``job`` (with the number of ``jobs``) is the job file entry
+    being run: a failure then says where it is and what the jobs before it wrote."""
+    from ingest.errors import IngestError, did_you_mean
+    from ingest.registry import InvalidOptions, run_source
 
     try:
         with console.status(f"Ingesting from {source}") if show_status else nullcontext():
             report = run_source(source, catalog, options, actor=_actor())
     except IngestError as problem:
+        if isinstance(problem, InvalidOptions) and job is None:  # a job's options were checked with its file
+            flags = dict.fromkeys(f"'{option_flag(error.field_path.split('.')[0].split('[')[0])}'" for error in problem.errors if error.field_path)
+            raise typer.BadParameter(
+                "; ".join(f"{error.message}{did_you_mean(error.suggestion)}" for error in problem.errors), param_hint=" / ".join(flags) or None,
+            ) from None
+        for warning in problem.warnings:
+            errors.print(f"warning: {warning}", highlight=False, markup=False)
         for error in problem.errors:
             errors.print(str(error), highlight=False, markup=False)
-        raise fail(f"{len(problem.errors)} error(s); nothing was written") from None
+        if job is None:
+            raise fail(f"{len(problem.errors)} error(s); nothing was written") from None
+        raise fail(f"{job.where}: job {job.number} ({source}) failed with {len(problem.errors)} error(s) and wrote nothing" + _jobs_around(job.number, jobs)) from None
     print_report(report)
     return report
+
+
+def _jobs_around(number: int, total: int) -> str:
+    """What the jobs before a failed one wrote (each is its own run) and that the later ones did not run."""
+    def jobs(first: int, last: int) -> str:
+        return f"job {first}" if first == last else f"jobs {first}-{last}"
+
+    text = ""
+    if number > 1:
+        text += f"; {jobs(1, number - 1)} before it {'was' if number == 2 else 'were'} written (each job is its own run)"
+    if number < total:
+        text += f"; {jobs(number + 1, total)} did not run"
+    return text
 
 
 @ingest_app.callback(invoke_without_command=True)
@@ -86,6 +128,8 @@ def ingest_jobs(
 ) -> None:
     """Load metadata into the catalogue from a source (`ropa ingest SOURCE ...`), or run a job file."""
     if context.invoked_subcommand is not None:
+        if job is not None:
+            raise typer.BadParameter(f"runs a job file on its own; give either --job FILE or a source ({context.invoked_subcommand}), not both", param_hint="'--job'")
         return
     if job is None:
         console.print(context.get_help())
@@ -101,27 +145,46 @@ def ingest_jobs(
         console=console, transient=True,
     ) as progress:
         task = progress.add_task("jobs", total=len(jobs))
-        for number, (source, options) in enumerate(jobs, start=1):
-            progress.update(task, description=f"job {number}: {source}")
-            console.print(f"[{number}/{len(jobs)}] {source}", highlight=False, markup=False)
-            run_ingest(catalog, source, options, show_status=False)
+        for entry in jobs:
+            progress.update(task, description=f"job {entry.number}: {entry.source}")
+            console.print(f"[{entry.number}/{len(jobs)}] {entry.source}", highlight=False, markup=False)
+            run_ingest(catalog, entry.source, entry.options, show_status=False, job=entry, jobs=len(jobs))
             progress.advance(task)
+
+
+def _bounds(info) -> dict[str, Any]:
+    """Typer's min/max for an integer option from its Config constraints (ge, gt, le, lt), so an
+    out-of-range value is a usage error naming the option."""
+    bounds: dict[str, Any] = {}
+    for constraint in info.metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            bounds["min"] = constraint.ge
+        elif isinstance(constraint, annotated_types.Gt):
+            bounds["min"] = constraint.gt + 1
+        elif isinstance(constraint, annotated_types.Le):
+            bounds["max"] = constraint.le
+        elif isinstance(constraint, annotated_types.Lt):
+            bounds["max"] = constraint.lt - 1
+    return bounds if info.annotation is int else {}
 
 
 def _typer_parameters(entry) -> list[inspect.Parameter]:
     """Parameters for `ropa ingest NAME` from the source's Config: the first required option is
     the argument, the others are --options (booleans as flags, lists repeatable)."""
+    from ingest.base import option_fields
+
     parameters, positional = [], None
-    for name, info in entry.source_class.Config.model_fields.items():
+    for name, info in option_fields(entry.source_class.Config):
         help_text = info.description or ""
         if info.is_required() and positional is None:
             positional = name
             default = typer.Argument(..., help=help_text, show_default=False)
         else:
             value = ... if info.is_required() else info.get_default(call_default_factory=True)
-            default = typer.Option(value, "--" + name.replace("_", "-"), help=help_text)
+            default = typer.Option(value, option_flag(name), help=help_text, **_bounds(info))
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=info.annotation))
     parameters.append(inspect.Parameter("database", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DatabaseOption))
+    parameters.append(inspect.Parameter("context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
     return parameters
 
 
@@ -138,7 +201,9 @@ def _register_source_commands() -> None:
             continue
 
         def run(entry=entry, **options) -> None:
-            database = options.pop("database", None)
+            context = options.pop("context")
+            group = context.parent.params.get("database") if context.parent is not None else None  # ropa ingest -d URL SOURCE
+            database = options.pop("database", None) or group
             given = {name: value for name, value in options.items() if value is not None}
             with opened(database) as catalog:
                 run_ingest(catalog, entry.name, given)
@@ -155,11 +220,11 @@ def sources() -> None:
     from ingest.registry import SourceUnavailable, list_sources
 
     table = Table("source", "status", "description or reason", "options")
-    for entry in list_sources():
+    for entry in list_sources():  # cells are plain text: "ropa-catalog[mysql]" is not markup
         if isinstance(entry, SourceUnavailable):
-            table.add_row(entry.name, "unavailable", entry.reason, "")
+            table.add_row(escape(entry.name), "unavailable", escape(entry.reason), "")
         else:
-            table.add_row(entry.name, "available", entry.description, ", ".join(option.name for option in entry.options))
+            table.add_row(escape(entry.name), "available", escape(entry.description), escape(", ".join(option.name for option in entry.options)))
     console.print(table)
 
 
@@ -177,17 +242,14 @@ def write_record_workbook(catalog: Catalog, out: Path, template: str = "ico") ->
 @export_app.command("ropa")
 def export_ropa(
     out: Annotated[Path, typer.Option("--out", "-o", help="Workbook to write (.xlsx).")] = Path("out/ropa.xlsx"),
-    template: Annotated[str, typer.Option("--template", help="Layout: ico (UK ICO template) or cnil (CNIL register).")] = "ico",
+    template: Annotated[Template, typer.Option("--template", help="Layout: ico (UK ICO template) or cnil (CNIL register).")] = Template.ICO,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The record as it stood then: a revision number, a date (YYYY-MM-DD, end of day UTC) or an ISO date-time.", show_default=False)] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Write the Article 30 record as an Excel workbook (now, or as it stood at an earlier revision)."""
-    from exports.workbook import TEMPLATES
-
     if out.suffix.lower() != ".xlsx":
         raise fail(f"--out {out}: the workbook must be an .xlsx file")
-    if template not in TEMPLATES:
-        raise fail(f"--template {template}: use one of {', '.join(TEMPLATES)}")
+    template = template.value
     with opened(database) as catalog:
         if as_of is None:
             write_record_workbook(catalog, out, template)
@@ -267,14 +329,11 @@ def demo(
     """Load the demo organisation (Kanj Technologies Ltd), write its workbook, optionally serve the dashboard."""
     from ropa.demo import demo_manifest_dir
 
-    catalog = init_catalog(database)
-    try:
+    with created(database) as catalog:
         run_ingest(catalog, "manifest", {"path": demo_manifest_dir()})
         write_record_workbook(catalog, out)
         console.print(f"Wrote {out}")
         url = catalog.url
-    finally:
-        catalog.dispose()
     if serve:
         serve_dashboard(url, port, "127.0.0.1")
 
@@ -292,12 +351,8 @@ def synth(
 
     with console.status(f"Generating {systems} systems x {fields_per_system} fields"):
         spec = synth_spec(systems, fields_per_system, seed)
-    catalog = init_catalog(database)
-    try:
-        with console.status("Writing to the catalogue"), catalog.session() as session:
-            result = apply_spec(session, spec, source="synth", target=f"synth seed={seed}", actor=_actor())
-    finally:
-        catalog.dispose()
+    with created(database) as catalog, console.status("Writing to the catalogue"), catalog.session() as session:
+        result = apply_spec(session, spec, source="synth", target=f"synth seed={seed}", actor=_actor())
     console.print(f"synth: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, {result.retired} retired (run {result.run.id})")
 
 

@@ -4,15 +4,16 @@ opening the catalogue with a message that says what to run when it is not ready.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlmodel import Session
 
-from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, open_catalog
+from catalog.store import DATABASE_URL_ENV, Catalog, CatalogNotReady, CatalogUnreachable, init_catalog, open_catalog
 
 #: Exit code for invalid input (usage errors exit 2, as Typer does).
 INVALID_INPUT = 1
@@ -28,8 +29,9 @@ DatabaseOption = Annotated[
 
 
 def fail(message: str) -> typer.Exit:
-    """Print an error and return the exit for invalid input (raise it)."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print an error and return the exit for invalid input (raise it). The message is shown as
+    written: brackets in it (``jobs[0]``, ``ropa-catalog[mysql]``) are not markup."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(INVALID_INPUT)
 
 
@@ -39,16 +41,27 @@ def write(text: str) -> None:
 
 
 @contextmanager
-def opened(database: str | None) -> Iterator[Catalog]:
-    """The catalogue, or exit 1 saying what to run first."""
+def _in_use(make: Callable[[], Catalog], refused: tuple[type[Exception], ...]) -> Iterator[Catalog]:
+    """The catalogue ``make`` returns, disposed of afterwards; ``refused`` errors exit 1 with their message."""
     try:
-        catalog = open_catalog(database)
-    except CatalogNotReady as problem:
+        catalog = make()
+    except refused as problem:
         raise fail(str(problem)) from None
     try:
         yield catalog
     finally:
         catalog.dispose()
+
+
+def opened(database: str | None):
+    """The catalogue, or exit 1 saying what to run first or what is wrong with the URL."""
+    return _in_use(lambda: open_catalog(database), (CatalogNotReady, CatalogUnreachable))
+
+
+def created(database: str | None):
+    """The catalogue, created or upgraded to the newest schema (``ropa init``), or exit 1 saying
+    what is wrong with the URL."""
+    return _in_use(lambda: init_catalog(database), (CatalogUnreachable,))
 
 
 @contextmanager

@@ -5,12 +5,23 @@ Registered onto the CLI's ``export`` group by :func:`register`.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ropa.console import DatabaseOption, console, fail, session_on
+
+
+class MapFormat(StrEnum):
+    """Map formats (exports.map_export.MAP_FORMATS; a test keeps the two the same)."""
+
+    DOT = "dot"
+    SVG = "svg"
+    PDF = "pdf"
+    PNG = "png"
+
 
 def export_json(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.json).")] = Path("out/catalog.json"),
@@ -40,7 +51,7 @@ def export_csv(
 
 def export_map(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write; its suffix gives the format unless --format is set.")] = Path("out/flows.svg"),
-    output_format: Annotated[str | None, typer.Option("--format", "-f", help="dot, svg, pdf or png.", show_default=False)] = None,
+    output_format: Annotated[MapFormat | None, typer.Option("--format", "-f", help="dot, svg, pdf or png (default: from the --out suffix).", show_default=False)] = None,
     activity: Annotated[str | None, typer.Option(help="Only the flows of this activity id.")] = None,
     category: Annotated[str | None, typer.Option(help="Only flows carrying this data category key (or a broader or narrower one).")] = None,
     country: Annotated[str | None, typer.Option(help="Only flows with either end in this country.")] = None,
@@ -48,14 +59,26 @@ def export_map(
 ) -> None:
     """Draw the data-flow map, coloured by transfer status (svg, pdf and png need Graphviz)."""
     from catalog.graph import CatalogGraph
+    from catalog.suggest import nearest
+    from catalog.taxonomy import TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
     from catalog.transfers import derive_transfers
-    from exports.map_export import MAP_FORMATS, GraphvizMissing, write_map
+    from exports.map_export import GraphvizMissing, write_map
+    from ingest.errors import did_you_mean
 
-    fmt = output_format or out.suffix.lower().lstrip(".")
-    if fmt not in MAP_FORMATS:
-        raise fail(f"map format '{fmt}' is not one of {', '.join(MAP_FORMATS)} (set --format or use a matching --out suffix)")
+    fmt = output_format.value if output_format else out.suffix.lower().lstrip(".")
+    if fmt not in MapFormat.__members__.values():
+        raise typer.BadParameter(
+            f"'{out}' has no map format suffix; use one of {', '.join(MapFormat)} or set --format", param_hint="'--out'",
+        )
+    if category is not None:
+        try:
+            load_taxonomy().check(TaxonomyKind.DATA_CATEGORY, category)
+        except UnknownTaxonomyKey as problem:
+            raise fail(f"--category: {problem}") from None
     with session_on(database) as session:
         graph = CatalogGraph.load(session)
+    if activity is not None and activity not in graph.activities:
+        raise fail(f"--activity: no activity '{activity}' in the catalogue{did_you_mean(nearest(activity, graph.activities))}")
     try:
         write_map(graph, derive_transfers(graph), out, fmt, activity=activity, category=category, country=country)
     except (GraphvizMissing, ValueError) as problem:

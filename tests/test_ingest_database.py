@@ -233,6 +233,35 @@ def test_wrong_urls_fail_clearly_with_credentials_masked(registered, tmp_path):
         assert session.exec(select(IngestRun)).all() == [session.exec(select(IngestRun)).first()]  # only the manifest run
 
 
+def test_passwords_in_query_parameters_are_masked_in_messages_and_never_stored(registered, shop_url):
+    message = rejected(registered, "postgresql+psycopg://reader@127.0.0.1:1/app?sslmode=disable&password=s3cr3t-pw")
+    assert "s3cr3t-pw" not in message and "password=***" in message and "cannot connect to" in message
+    report = ingest_database(registered, f"{shop_url}?PassWord=s3cr3t-pw", "shop")
+    assert report.target == f"{shop_url}?PassWord=***" and "s3cr3t-pw" not in report.summary()
+    with registered.session() as session:
+        assert all("s3cr3t-pw" not in run.target for run in session.exec(select(IngestRun)).all())
+
+
+def test_url_hints_are_advice_not_did_you_mean(registered):
+    assert rejected(registered, "crm.sqlite") == "not a database URL: crm.sqlite; for a SQLite file write sqlite:///crm.sqlite"
+    message = rejected(registered, "no url here")
+    assert "not a database URL" in message and "write it as e.g. postgresql+psycopg://" in message and "did you mean" not in message
+
+
+def test_a_database_with_no_tables_is_refused_unless_allowed(registered, shop_url, tmp_path):
+    ingest_database(registered, shop_url, "shop")
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    empty.write_bytes(b"")  # an empty file is an empty SQLite database
+    message = rejected(registered, f"sqlite:///{empty}")
+    assert message.startswith(f"nothing to ingest in sqlite:///{empty}: no entries read, so this run would retire the")
+    assert "--allow-empty" in message and "did you mean" not in message
+    report = ingest_database(registered, f"sqlite:///{empty}", "shop", allow_empty=True)
+    assert report.retired > 0
+    with registered.session() as session:
+        assert all(d.retired_run_id == report.run_id for d in session.exec(select(Dataset).where(Dataset.system_id == "shop")).all())
+
+
 @pytest.mark.skipif(DatabaseSource.description.find("pymysql is not installed") < 0, reason="pymysql is installed")
 def test_mysql_without_its_driver_names_the_extra(registered):
     message = rejected(registered, "mysql://root:hunter2@db.example/app")
@@ -245,6 +274,14 @@ def test_too_many_tables_is_refused_before_sampling(registered, shop_url):
     with pytest.raises(IngestError, match="more than 2 tables"):
         ingest_database(registered, shop_url, "shop", max_tables=2)
     assert table_counts(registered) == before
+    message = rejected_with(registered, shop_url, max_tables=1)
+    assert "more than 1 table or view in the schemas read; name the schemas to read with --schemas, or raise --max-tables" in message
+
+
+def rejected_with(catalog, url: str, **options) -> str:
+    with pytest.raises(IngestError) as raised:
+        ingest_database(catalog, url, "shop", **options)
+    return str(raised.value)
 
 
 def test_labelled_database_at_small_size(registered, tmp_path):

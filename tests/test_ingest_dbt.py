@@ -252,9 +252,29 @@ def test_an_unknown_system_is_refused_with_the_nearest_id(warehouse, manifest):
     assert "system 'warehous' is not in the catalogue" in error.message and error.suggestion == "warehouse"
 
 
-def test_an_exposure_mapped_to_an_unknown_id_is_refused(warehouse, manifest, tmp_path):
-    [error] = rejected(warehouse, manifest, exposure_map=write(tmp_path / "e.yml", "weekly_kpis: metric\n"))
+def test_an_exposure_mapped_to_an_unknown_id_is_refused_at_its_line_in_the_map(warehouse, manifest, tmp_path):
+    exposure_map = write(tmp_path / "e.yml", "churn_app: metrics\nweekly_kpis: metric\n")
+    [error] = rejected(warehouse, manifest, exposure_map=exposure_map)
     assert "exposure 'weekly_kpis' maps to 'metric'" in error.message and error.suggestion == "metrics"
+    assert (error.file, error.line, error.field_path) == (str(exposure_map), 2, "weekly_kpis")
+
+
+def test_a_map_key_that_names_no_exposure_is_refused_with_the_nearest_name(warehouse, manifest, tmp_path):
+    exposure_map = write(tmp_path / "e.yml", "weekly_kpis: metrics\nchurn_ap: metrics\n")
+    [error] = rejected(warehouse, manifest, exposure_map=exposure_map)
+    assert (error.file, error.line, error.field_path, error.suggestion) == (str(exposure_map), 2, "churn_ap", "churn_app")
+    assert error.message == f"no exposure 'churn_ap' in {manifest} (exposures: churn_app, weekly_kpis)"
+    by_id = write(tmp_path / "ids.yml", "exposure.shop.weekly_kpis: metrics\nweekly_kpis: metrics\n")  # one exposure named twice
+    assert ingest_dbt(warehouse, manifest, "warehouse", exposure_map=by_id).added > 0
+
+
+def test_a_manifest_with_no_datasets_is_refused_unless_allowed(warehouse, manifest, tmp_path):
+    ingest_dbt(warehouse, manifest, "warehouse")
+    empty = manifest_data() | {"nodes": {}, "sources": {}, "exposures": {}, "parent_map": {}}
+    path = dump(tmp_path / "empty" / "manifest.json", empty)
+    [error] = rejected(warehouse, path)
+    assert error.message.startswith(f"nothing to ingest in {path}: no entries read, so this run would retire the")
+    assert ingest_dbt(warehouse, path, "warehouse", allow_empty=True).retired > 0
 
 
 def test_an_unknown_category_in_the_map_is_refused_with_its_line(warehouse, manifest, tmp_path):
@@ -274,3 +294,8 @@ def test_a_manifest_over_the_default_limit_is_refused_before_parsing(warehouse, 
 def test_the_size_limit_is_configurable(warehouse, manifest):
     [error] = rejected(warehouse, manifest, max_bytes=2048)
     assert "over the limit of 2,048" in error.message
+
+
+def test_a_directory_given_for_the_manifest_says_so(warehouse, tmp_path):
+    [error] = rejected(warehouse, tmp_path)
+    assert str(error) == f"{tmp_path}: is a directory; give a file"

@@ -239,6 +239,36 @@ def test_unknown_taxonomy_keys_are_errors_with_suggestions(catalog, tmp_path):
     assert "unknown data category 'user.custom_thing' (defined in the input's own taxonomy" in text
 
 
+def test_a_misspelt_resource_type_is_an_error_and_one_fideslang_knows_a_warning(catalog, tmp_path):
+    bad = FIDES_DATA_MAP.replace("\nsystem:\n", "\nsystems:\n", 1)
+    errors = rejected(catalog, write(tmp_path, "bad.yml", bad))
+    assert "bad.yml:4: systems: unknown resource type 'systems' (did you mean 'system'?)" in messages(errors)
+    report = ingest_fides(catalog, write(tmp_path, "policy.yml", FIDES_DATA_MAP + "policy:\n  - fides_key: default\n    rules: []\n"))
+    assert "'policy' resources are not imported" in messages(report.warnings)
+
+
+def test_unknown_keys_in_resources_are_errors_but_fideslang_keys_we_do_not_read_are_not(catalog, tmp_path):
+    bad = FIDES_DATA_MAP.replace("    privacy_declarations:\n      - name: Manage customer accounts", "    privacy_declaration:\n      - name: Manage customer accounts")
+    bad = bad.replace("        legal_basis_for_processing: Legal obligations", "        legal_basis_for_procesing: Legal obligations")
+    bad = bad.replace("        type: system\n        data_categories: [user.name]", "        type: system\n        data_category: [user.name]")
+    errors = rejected(catalog, write(tmp_path, "bad.yml", bad))
+    assert [str(e) for e in errors] == [
+        "bad.yml:18: system[0].privacy_declaration: unknown key 'privacy_declaration' (did you mean 'privacy_declarations'?)",
+        "bad.yml:34: system[1].ingress[0].data_category: unknown key 'data_category' (did you mean 'data_categories'?)",
+        "bad.yml:40: system[1].privacy_declarations[0].legal_basis_for_procesing: unknown key 'legal_basis_for_procesing' (did you mean 'legal_basis_for_processing'?)",
+    ]
+    fideslang_only = FIDES_DATA_MAP.replace("    system_type: Service\n", "    system_type: Service\n    uses_cookies: false\n    fidesctl_meta: {resource_id: x}\n", 1)
+    assert ingest_fides(catalog, write(tmp_path, "fine.yml", fideslang_only)).added > 0
+
+
+def test_an_input_with_no_resources_is_refused_unless_allowed(catalog, data_map, tmp_path):
+    ingest_fides(catalog, data_map)
+    empty = write(tmp_path, "empty.yml", "organization:\n  - fides_key: acme_org\n")
+    [error] = rejected(catalog, empty)
+    assert error.message.startswith(f"nothing to ingest in {empty}: no entries read, so this run would retire the")
+    assert ingest_fides(catalog, empty, allow_empty=True).retired > 0
+
+
 def test_dangling_references_name_the_nearest_key(catalog, tmp_path):
     bad = FIDES_DATA_MAP.replace("      - fides_key: billing\n        type: system", "      - fides_key: biling\n        type: system")
     bad = bad.replace("dataset_references: [billing_db]", "dataset_references: [billing_dbs]")

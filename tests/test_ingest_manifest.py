@@ -123,6 +123,36 @@ def test_removing_a_system_file_retires_the_system_and_keeps_its_row(catalog, ma
     assert "retired system legacy" in report.changes
 
 
+def test_an_empty_manifest_is_refused_unless_allowed_since_it_would_retire_everything(ingested, tmp_path):
+    empty = write(tmp_path, "empty.yml", "")
+    before = table_counts(ingested)
+    with pytest.raises(IngestError) as raised:
+        ingest_manifests(ingested, empty)
+    assert table_counts(ingested) == before
+    [error] = raised.value.errors
+    assert error.message == f"nothing to ingest in {empty}: no entries read, so this run would retire the 23 entries earlier manifest runs asserted"
+    assert "--allow-empty" in error.hint and "did you mean" not in str(error)
+
+    report = ingest_manifests(ingested, empty, allow_empty=True)  # the way to retire everything
+    assert (report.read, report.retired) == (0, 23)
+    with ingested.session() as session:
+        assert session.get(System, "crm").retired_run_id == report.run_id
+
+
+def test_an_empty_manifest_on_an_empty_catalogue_is_refused_too(catalog, tmp_path):
+    comments_only = write(tmp_path, "m/systems.yml", "# systems: to come\nsystems:\n")
+    error = only_error(rejected(catalog, comments_only.parent))
+    assert error.message == f"nothing to ingest in {comments_only.parent}: no entries read" and "--allow-empty" in error.hint
+
+
+def test_a_manifest_file_over_max_bytes_is_refused_before_parsing(ingested, manifest_dir):
+    before = table_counts(ingested)
+    with pytest.raises(IngestError) as raised:
+        ingest_manifests(ingested, manifest_dir, max_bytes=100)
+    assert table_counts(ingested) == before
+    assert any(e.file == "flows.yml" and "over the limit of 100 bytes" in e.message for e in raised.value.errors)
+
+
 def test_a_single_file_is_a_manifest_too(catalog, tmp_path):
     path = dump(tmp_path, "catalog.yaml", small_spec_data())
     report = ingest_manifests(catalog, path)

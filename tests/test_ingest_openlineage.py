@@ -233,10 +233,37 @@ def test_the_registry_runs_the_source_by_name(systems, events_dir, mapping):
     assert report.added > 0
 
 
-def test_without_a_mapping_every_namespace_is_reported(systems, events_dir):
-    report = ingest_openlineage(systems, events_dir)
+def test_without_a_mapping_nothing_is_read_and_the_refusal_says_which_namespaces(systems, events_dir):
+    before = table_counts(systems)
+    with pytest.raises(IngestError) as raised:
+        ingest_openlineage(systems, events_dir)
+    assert table_counts(systems) == before
+    assert raised.value.errors[0].message == f"nothing to ingest in {events_dir}: no entries read"
+    assert any(f"namespace '{CRM}' maps to no system" in str(w) for w in raised.value.warnings)
+    report = ingest_openlineage(systems, events_dir, allow_empty=True)
     assert report.source == "openlineage:default" and report.added == 0
     assert any(f"namespace '{CRM}' maps to no system" in str(w) for w in report.warnings)
+
+
+def test_an_empty_event_file_is_refused_unless_allowed_since_it_would_retire_everything(systems, events_dir, mapping, tmp_path):
+    assert ingest_openlineage(systems, events_dir, mapping=mapping).added > 0
+    empty = write(tmp_path / "empty.ndjson", "")
+    [error] = rejected(systems, empty, mapping=mapping)
+    assert "no entries read, so this run would retire the" in error.message and "--allow-empty" in error.hint
+    assert ingest_openlineage(systems, empty, mapping=mapping, allow_empty=True).retired > 0
+
+
+@pytest.mark.parametrize("kind, suggestion", [("COMPLETED", "COMPLETE"), ("started", "START"), ("FAILED", "FAIL")])
+def test_an_event_type_outside_the_spec_is_an_error_with_the_nearest(systems, tmp_path, mapping, kind, suggestion):
+    path = write(tmp_path / "e.ndjson", json.dumps(export_contacts()) + "\n" + json.dumps(export_contacts() | {"eventType": kind}))
+    [error] = rejected(systems, path, mapping=mapping)
+    assert (error.file, error.line, error.field_path, error.suggestion) == ("e.ndjson", 2, "eventType", suggestion)
+    assert f"invalid value '{kind.upper()}'" in error.message
+
+
+def test_an_event_type_in_lower_case_is_read(systems, tmp_path, mapping):
+    path = write(tmp_path / "e.json", json.dumps(export_contacts() | {"eventType": "complete"}))
+    assert ingest_openlineage(systems, path, mapping=mapping).added > 0
 
 
 # ---- bad and hostile input ------------------------------------------------------------------------
@@ -319,7 +346,7 @@ def test_deeply_nested_json_is_an_error_not_a_crash(systems, tmp_path, mapping):
 def test_credentials_in_a_namespace_are_masked_in_warnings(systems, tmp_path, mapping):
     secret = "postgres://etl:hunter2@other-db:5432"
     path = write(tmp_path / "e.json", json.dumps(event("COMPLETE", "r", "j", [{"namespace": secret, "name": "t"}], [])))
-    report = ingest_openlineage(systems, path, mapping=mapping)
+    report = ingest_openlineage(systems, path, mapping=mapping, allow_empty=True)
     assert "hunter2" not in " ".join(str(w) for w in report.warnings)
     with systems.session() as session:
         assert all("hunter2" not in " ".join(run.warnings) for run in session.exec(select(IngestRun)).all())

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ingest.base import Source, SourceConfig
 from ingest.errors import IngestError
-from ingest.registry import SOURCE_MODULES, AvailableSource, SourceUnavailable, get_source, list_sources, run_source
+from ingest.registry import SOURCE_MODULES, AvailableSource, InvalidOptions, SourceUnavailable, get_source, list_sources, run_source
 from tests.factories import small_spec_data
 
 
@@ -45,9 +45,17 @@ def test_manifest_is_listed_with_its_options():
     listed = {source.name: source for source in list_sources()}
     manifest = listed["manifest"]
     assert isinstance(manifest, AvailableSource) and manifest.description
-    [path] = manifest.options
+    path, max_bytes, allow_empty = manifest.options
     assert (path.name, path.type, path.required, path.default) == ("path", "Path", True, None)
     assert "directory" in path.description
+    assert (max_bytes.name, max_bytes.required) == ("max_bytes", False)
+    assert (allow_empty.name, allow_empty.type, allow_empty.default) == ("allow_empty", "bool", False)
+
+
+def test_every_source_takes_allow_empty_listed_after_its_own_options():
+    for source in list_sources():
+        if isinstance(source, AvailableSource):
+            assert source.options[-1].name == "allow_empty" and "retire" in source.options[-1].description, source.name
 
 
 def test_a_source_whose_import_fails_is_listed_as_unavailable_with_the_reason(fake_modules):
@@ -57,7 +65,9 @@ def test_a_source_whose_import_fails_is_listed_as_unavailable_with_the_reason(fa
     assert "ropa_driver_that_is_not_installed" in unavailable.reason
     assert isinstance(listed["manifest"], AvailableSource)  # one broken source breaks no other
     ok = listed["fake-ok"]
-    assert [(o.name, o.type, o.required, o.default) for o in ok.options] == [("url", "str", True, None), ("limit", "int", False, 10)]
+    assert [(o.name, o.type, o.required, o.default) for o in ok.options] == [
+        ("url", "str", True, None), ("limit", "int", False, 10), ("allow_empty", "bool", False, False),
+    ]
 
     with pytest.raises(IngestError) as raised:
         get_source("fake-driver", fake_modules)
@@ -71,7 +81,7 @@ def test_an_unknown_source_name_suggests_the_nearest():
 
 
 def test_options_are_validated_against_the_config(catalog, tmp_path):
-    with pytest.raises(IngestError) as raised:
+    with pytest.raises(InvalidOptions) as raised:  # an IngestError the CLI tells apart as a usage error
         run_source("manifest", catalog, {"paht": str(tmp_path)})
     assert [(e.field_path, e.suggestion) for e in raised.value.errors] == [("path", None), ("paht", "path")]
     assert raised.value.errors[0].message == "missing required key 'path'"

@@ -246,11 +246,27 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(catalog, tmp_path)
     ("latin1.csv", "Purpose,Lawful basis\nCaf\xe9 loyalty,Consent\n".encode("latin-1"), "latin1.csv:2: not UTF-8 text"),
     ("fake.xlsx", b"PK\x03\x04 not really a workbook", "fake.xlsx: not a readable xlsx workbook"),
     ("record.pdf", b"%PDF-1.7", "unsupported file type '.pdf'"),
+    ("saved-as.xlsx", "Purpose;Lawful basis\nLoyalty;Consent\n", "saved-as.xlsx:1: holds CSV text, not an xlsx workbook; rename it to saved-as.csv"),
+    ("old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old.xlsx: an Excel 97-2003 (.xls) workbook, not .xlsx; save it as .xlsx"),
+    ("empty.xlsx", b"", "empty.xlsx: is empty, not an xlsx workbook"),
 ])
 def test_unreadable_files_give_clear_errors(catalog, tmp_path, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     assert expected in messages(rejected(catalog, path))
+
+
+def test_a_sheet_with_only_its_header_row_is_refused_unless_allowed(catalog, tmp_path):
+    path = write_csv(tmp_path / "register.csv", HOME_MADE, delimiter=";")
+    ingest_ropa_sheet(catalog, path)
+    write_csv(path, HOME_MADE[:3], delimiter=";")  # title rows and the header row
+    [error] = rejected(catalog, path)
+    assert error.message == f"nothing to ingest in {path}: no entries read, so this run would retire the 3 entries earlier ropa-sheet:register runs asserted"
+    assert ingest_ropa_sheet(catalog, path, allow_empty=True).retired == 3 and activities(catalog) == {}
+
+
+def test_a_directory_given_for_the_file_says_so(catalog, tmp_path):
+    assert [str(e) for e in rejected(catalog, tmp_path)] == [f"{tmp_path}: is a directory; give a file"]
 
 
 def test_load_without_writing_reports_rows(tmp_path):

@@ -29,7 +29,7 @@ VENDOR_LIST = [
     ["Zendesk, Inc.", "Customer support tickets", "United States of America", "https://zendesk.com", "EU-US DPF and UK Extension"],
     ["Helpdesk Services Pvt", "Support staff", "India", "", "Standard Contractual Clauses"],
     ["Globex Analytics", "Product analytics", "Worldwide", "", ""],
-    ["Mystery Ltd", "Storage", "Atlantis", "", "Pinky promise"],
+    ["Mystery Ltd", "Storage", "France", "", "Pinky promise"],
 ]
 
 
@@ -70,12 +70,11 @@ def test_vendor_csv_becomes_sub_processors_with_onward_transfers(loaded_catalog,
     helpdesk = found["cloudco-helpdesk-services-pvt"]
     assert (helpdesk.country, helpdesk.transfer_mechanism) == ("IN", TransferMechanism.EU_SCC_MODULE_3.value)
     assert found["cloudco-globex-analytics"].country == "US"  # 'Worldwide': the processor's country
-    assert found["cloudco-mystery-ltd"].country == "US"
+    assert found["cloudco-mystery-ltd"].country == "FR"
     assert "helpdesk-in" in found and found["helpdesk-in"].source == "manifest"  # the manifest's own entry is left alone
 
     text = messages(report.warnings)
     assert "cloudco-subprocessors.csv:6:3: column 'Location of processing': 'Worldwide' names no country" in text
-    assert "cloudco-subprocessors.csv:7:3: column 'Location of processing': unknown country 'Atlantis': not recorded" in text
     assert "cloudco-subprocessors.csv:7:5: column 'Transfer mechanism': 'Pinky promise' names no transfer mechanism" in text
 
     with loaded_catalog.session() as session:
@@ -148,14 +147,15 @@ def test_the_processor_must_exist(loaded_catalog, tmp_path):
 
 def test_formula_injection_is_kept_as_text(loaded_catalog, tmp_path):
     payload = '=HYPERLINK("http://evil.example","Support")'
-    path = write_csv(tmp_path / "list.csv", [VENDOR_LIST[0], ["Acme Support", payload, "+44 UK", "", ""], ["-2+3", "Hosting", "UK", "", ""]])
+    path = write_csv(tmp_path / "list.csv", [VENDOR_LIST[0], ["Acme Support", payload, "UK", "", ""], ["-2+3", "Hosting", "UK", "", ""]])
     report = ingest_subprocessors(loaded_catalog, path, "cloudco")
     found = parties(loaded_catalog)
     assert found["cloudco-acme-support"].description == payload
     assert found["cloudco-2-3"].name == "-2+3"
     text = messages(report.warnings)
     assert "list.csv:2:2: column 'Nature of processing': cell starts like a spreadsheet formula: kept as text, never evaluated" in text
-    assert "unknown country '+44 UK'" in text
+    formula_country = write_csv(tmp_path / "country.csv", [VENDOR_LIST[0], ["Acme Support", "Support", "+44 UK", "", ""]])
+    assert "unknown country '+44 UK'" in messages(rejected(loaded_catalog, formula_country))
 
 
 def test_formulas_in_a_workbook_are_not_evaluated(loaded_catalog, tmp_path):
@@ -167,6 +167,37 @@ def test_formulas_in_a_workbook_are_not_evaluated(loaded_catalog, tmp_path):
     report = ingest_subprocessors(loaded_catalog, path, "cloudco")
     assert parties(loaded_catalog)["cloudco-acme-mail"].country == "US"  # the processor's, not the formula's
     assert "formula.xlsx[Sheet]:2:3: formula without a saved value: read as empty, not evaluated" in messages(report.warnings)
+
+
+def test_an_unknown_country_is_a_located_error_with_the_nearest_not_the_processors_country(loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "list.csv", [*VENDOR_LIST[:4], ["Twilio Inc.", "SMS", "Untied States", "", "DPF"], ["Mystery Ltd", "Storage", "Ireland; Atlantis", "", ""]])
+    errors = rejected(loaded_catalog, path)
+    assert [str(error) for error in errors] == [
+        "list.csv:5:3: column 'Location of processing': unknown country 'Untied States' (did you mean 'US'?)",
+        "list.csv:6:3: column 'Location of processing': unknown country 'Atlantis'",
+    ]
+
+
+def test_a_list_with_only_its_header_row_is_refused_unless_allowed(loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "list.csv", VENDOR_LIST)
+    ingest_subprocessors(loaded_catalog, path, "cloudco")
+    write_csv(path, VENDOR_LIST[:1])
+    [error] = rejected(loaded_catalog, path)
+    assert error.message == f"nothing to ingest in {path}: no entries read, so this run would retire the 5 entries earlier subprocessors:cloudco runs asserted"
+    report = ingest_subprocessors(loaded_catalog, path, "cloudco", allow_empty=True)
+    assert report.retired == 5 and parties(loaded_catalog) == {"helpdesk-in": parties(loaded_catalog)["helpdesk-in"]}
+
+
+def test_an_xlsx_that_is_really_csv_text_says_so(loaded_catalog, tmp_path):
+    path = tmp_path / "list.xlsx"
+    write_csv(path, VENDOR_LIST)
+    [error] = rejected(loaded_catalog, path)
+    assert str(error) == "list.xlsx:1: holds CSV text, not an xlsx workbook; rename it to list.csv"
+
+
+def test_a_missing_file_and_a_directory_are_named_once(loaded_catalog, tmp_path):
+    assert [str(e) for e in rejected(loaded_catalog, tmp_path / "nosuch.csv")] == [f"{tmp_path / 'nosuch.csv'}: no such file"]
+    assert [str(e) for e in rejected(loaded_catalog, tmp_path)] == [f"{tmp_path}: is a directory; give a file"]
 
 
 def test_a_file_over_the_size_limit_is_refused_before_parsing(loaded_catalog, tmp_path):
