@@ -47,6 +47,10 @@ class TransferStatus(DescribedEnum):
 
     DOMESTIC = ("domestic", "Domestic", "Origin and destination in the same country (UK regime: both in the UK); not a transfer.")
     WITHIN_EEA = ("within_eea", "Within the EEA", "EU regime: both ends in the EEA; not a Chapter V transfer.")
+    ENTERS_UK = ("enters_uk", "Not a transfer (data enters the UK)", "UK regime: the data moves into the UK from outside it; an import, not a restricted transfer.")
+    ENTERS_EEA = ("enters_eea", "Not a transfer (data enters the EEA)", "EU regime: the data moves into the EEA from outside it; an import, not a Chapter V transfer.")
+    OUTSIDE_UK = ("outside_uk", "Not a transfer (outside the UK)", "UK regime: the data is held outside the UK by an exporter not subject to UK GDPR for it, and goes to another place outside the UK.")
+    OUTSIDE_EEA = ("outside_eea", "Not a transfer (outside the EEA)", "EU regime: the data is held outside the EEA by an exporter not subject to EU GDPR for it, and goes to another place outside the EEA.")
     ADEQUACY = ("adequacy", "Adequacy", "Destination covered by an adequacy decision or regulations, in full or for a sector; Article 45.")
     ADEQUACY_CERTIFIED = ("adequacy_certified", "Adequacy (certified importer)", "Adequacy for certified importers only, and the importer is certified; Article 45.")
     RESTRICTED = ("restricted", "Restricted transfer", "Needs an Article 46 transfer mechanism or an Article 49 derogation.")
@@ -338,35 +342,54 @@ class Jurisdictions:
         covered = {c for text in held for c in self._implied.get(canonical(text), {canonical(text)})}
         return wanted in {_certification_key(c) for c in covered}
 
-    def assess(self, regime: Regime, origin: str, destination: str, importer_certifications: frozenset[str] | set[str] = frozenset()) -> TransferAssessment:
-        """How a flow from origin to destination stands under a regime, with the reason.
+    def assess(
+        self, regime: Regime, origin: str, destination: str, importer_certifications: frozenset[str] | set[str] = frozenset(),
+        *, subject: bool = True,
+    ) -> TransferAssessment:
+        """How a move of data from origin to destination stands under a regime, with the reason.
 
-        Same country: DOMESTIC. Destination inside the regime's territory: not a restricted transfer
-        (WITHIN_EEA for EU, DOMESTIC for UK). Otherwise adequacy decides, and RESTRICTED when none applies.
+        Only data leaving the regime's territory (the UK; the EEA) from an exporter subject to the
+        regime is a restricted transfer. Data held inside the territory always is; ``subject`` says
+        whether the exporter is subject even when it holds the data outside (established in the
+        territory, or passing on data that left it: Article 44 covers onward transfers). Same country:
+        DOMESTIC; both ends inside: not a transfer; into the territory from outside: ENTERS_*;
+        outside and not subject: OUTSIDE_*. Otherwise adequacy decides, and RESTRICTED when none applies.
         """
-        key = (Regime(regime), origin, destination, frozenset(importer_certifications))
+        key = (Regime(regime), origin, destination, frozenset(importer_certifications), subject)
         if key not in self._assessed:  # tens of thousands of transfers, few distinct questions
             self._assessed[key] = self._assess(*key)
         return self._assessed[key]
 
-    def _assess(self, regime: Regime, origin: str, destination: str, importer_certifications: frozenset[str]) -> TransferAssessment:
+    def _assess(self, regime: Regime, origin: str, destination: str, importer_certifications: frozenset[str], subject: bool) -> TransferAssessment:
         origin, destination = self.normalise_country(origin), self.normalise_country(destination)
-        to_name, territory = self.country_name(destination), self.territory(regime)
+        from_name, to_name, territory = self.country_name(origin), self.country_name(destination), self.territory(regime)
+        uk = regime is Regime.UK_GDPR
+        place = "the UK" if uk else "the EEA"
 
         def result(status: TransferStatus, note: str, adequacy: Adequacy | None = None) -> TransferAssessment:
             return TransferAssessment(regime, origin, destination, status, adequacy, note)
 
         if origin == destination:
             return result(TransferStatus.DOMESTIC, f"Origin and destination are both {to_name}: not an international transfer.")
-        inside = TransferStatus.WITHIN_EEA if regime is Regime.EU_GDPR else TransferStatus.DOMESTIC
         if destination in territory and origin in territory:
-            return result(inside, f"{self.country_name(origin)} and {to_name} are both in the EEA: not a restricted transfer.")
+            return result(TransferStatus.WITHIN_EEA, f"{from_name} and {to_name} are both in the EEA: not a restricted transfer.")
         if destination in territory:
-            return result(inside, f"{to_name} is inside the {regime.label} territory: import into the territory; not a restricted transfer.")
+            return result(
+                TransferStatus.ENTERS_UK if uk else TransferStatus.ENTERS_EEA,
+                f"Not a transfer under {regime.label}: the data enters {place} ({to_name}) from {from_name}.",
+            )
+        if origin not in territory and not subject:
+            return result(
+                TransferStatus.OUTSIDE_UK if uk else TransferStatus.OUTSIDE_EEA,
+                f"Not a transfer under {regime.label}: the data is held outside {place} ({from_name}) by an exporter not subject to "
+                f"{regime.label} for it, and goes to {to_name}; the transfer that took it out of {place}, if any, covers onward moves.",
+            )
+        leaves = f"the data leaves {place} for {to_name}" if origin in territory else (
+            f"the exporter is subject to {regime.label} (established in {place}, or passing on data that left it), so the move from {from_name} to {to_name} counts")
         fallback = "needs an Article 46 transfer mechanism or an Article 49 derogation"
         adequacy = self.adequacy(regime, destination)
         if adequacy is None:
-            return result(TransferStatus.RESTRICTED, f"No {regime.label} adequacy for {to_name}: {fallback}.")
+            return result(TransferStatus.RESTRICTED, f"No {regime.label} adequacy for {to_name} and {leaves}: {fallback}.")
         cited = f"{adequacy.territory} adequacy ({adequacy.instrument})"
         if adequacy.scope is AdequacyScope.FULL:
             return result(TransferStatus.ADEQUACY, f"{adequacy.territory} is adequate under {regime.label} ({adequacy.instrument}).", adequacy)

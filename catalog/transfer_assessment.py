@@ -3,7 +3,8 @@
 A transfer's status under each regime comes from :mod:`catalog.transfers`. This module adds what
 a privacy team asks next: which EU SCC module fits the exporter's and importer's roles (Decision
 (EU) 2021/914: module 1 controller to controller, 2 controller to processor, 3 processor to
-processor, 4 processor to controller), that the UK needs the IDTA or the UK Addendum, whether
+processor, 4 processor to controller), that the UK needs the IDTA or the UK Addendum (which
+covers EU GDPR only with the EU SCCs it amends on record beside it), whether
 adequacy already covers it, and whether a transfer impact assessment (EU, for Article 46 tools;
 Schrems II, C-311/18) or transfer risk assessment (UK, with the IDTA or the Addendum) is expected
 and on record. Both regimes are answered side by side.
@@ -16,7 +17,7 @@ from typing import Any
 
 from catalog.graph import CatalogGraph, NodeKind
 from catalog.jurisdictions import Jurisdictions, Regime, TransferStatus
-from catalog.transfers import Transfer, derive_transfers
+from catalog.transfers import Transfer, as_mechanism, derive_transfers, mechanism_covers
 from catalog.vocab import PartyRole, SystemRole, TransferMechanism
 
 #: EU SCC module by (exporter role, importer role), Decision (EU) 2021/914.
@@ -32,8 +33,6 @@ UK_INSTRUMENTS = (TransferMechanism.UK_IDTA, TransferMechanism.UK_ADDENDUM)
 
 #: The assessment each regime expects with an Article 46 tool.
 ASSESSMENT_NAMES = {Regime.EU_GDPR: "TIA", Regime.UK_GDPR: "TRA"}
-
-_COVERED = (TransferStatus.DOMESTIC, TransferStatus.WITHIN_EEA, TransferStatus.ADEQUACY, TransferStatus.ADEQUACY_CERTIFIED)
 
 
 def contract_role(role: str | None) -> SystemRole:
@@ -58,13 +57,15 @@ class RegimeRequirement:
     status: TransferStatus
     """The transfer's status under the regime (from catalog.transfers)."""
     adequacy_covers: bool
-    """Not restricted: domestic, inside the territory, or covered by adequacy (with certification where needed)."""
+    """Not restricted: domestic, inside or entering the territory, outside the regime's reach, or
+    covered by adequacy (with certification where needed)."""
     instruments: tuple[TransferMechanism, ...]
     """Instruments that fit when restricted: the SCC module by roles (EU), the IDTA or the Addendum (UK)."""
     mechanism: TransferMechanism | None
-    """Mechanism on record for the transfer, whichever regime it covers."""
+    """Mechanism on record for the transfer: the one covering this regime when one does, else the first."""
     mechanism_covers: bool
-    """The mechanism on record covers this regime (an IDTA does not cover EU GDPR)."""
+    """A mechanism on record covers this regime (an IDTA does not cover EU GDPR, nor does the UK
+    Addendum without the EU SCCs on record beside it)."""
     mechanism_fits_roles: bool | None
     """For EU SCCs on record: whether the module matches the roles; None when not an SCC."""
     assessment_name: str
@@ -82,6 +83,15 @@ class RegimeRequirement:
     @property
     def needs_assessment(self) -> bool:
         return self.assessment_expected and not self.assessment_on_record
+
+    @property
+    def coverage_text(self) -> str:
+        """Whether the mechanism on record covers this regime, in words ('' when none is on record)."""
+        if self.mechanism is None:
+            return ""
+        if self.mechanism_covers:
+            return "yes"
+        return f"no: {self.mechanism.label} does not cover {self.regime.label}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,8 +115,9 @@ class TransferRequirements:
     importer_contract_role: SystemRole
     """Importer as controller or processor in a transfer contract."""
     same_organisation: bool
-    """The importer is one of our own systems: no contract can be made with ourselves, and EDPB
-    Guidelines 05/2021 do not treat it as a Chapter V transfer; the record still shows the move."""
+    """The importer is one of our own systems and no provider holds the data there: no contract can
+    be made with ourselves, and EDPB Guidelines 05/2021 do not treat it as a Chapter V transfer; the
+    record still shows the move. At a provider's site the provider is the importer in the contract."""
     uk: RegimeRequirement
     """Answer under UK GDPR."""
     eu: RegimeRequirement
@@ -129,26 +140,19 @@ class TransferRequirements:
         }
 
 
-def _mechanism(value: str | None) -> TransferMechanism | None:
-    try:
-        return TransferMechanism(value) if value else None
-    except ValueError:
-        return None
-
-
 def _requirement(transfer: Transfer, regime: Regime, module: TransferMechanism) -> RegimeRequirement:
     status = transfer.assessment(regime).status
-    mechanism = _mechanism(transfer.mechanism)
-    covers = mechanism is not None and regime.value in mechanism.regimes
-    adequate = status in _COVERED
-    fits = None
-    if mechanism is not None and mechanism.value.startswith("eu_scc_"):
-        fits = mechanism == module
-    relies_on_derogation = covers and mechanism.is_derogation
+    on_record = [m for m in map(as_mechanism, transfer.on_record) if m is not None]
+    covering = [m for m in on_record if mechanism_covers(m, regime)]
+    mechanism = covering[0] if covering else (on_record[0] if on_record else None)
+    adequate = status is not TransferStatus.RESTRICTED
+    sccs = [m for m in on_record if m.value.startswith("eu_scc_")]
+    fits = (module in sccs) if sccs else None
+    relies_on_derogation = bool(covering) and all(m.is_derogation for m in covering)
     return RegimeRequirement(
         regime=regime, status=status, adequacy_covers=adequate,
         instruments=() if adequate else ((module,) if regime == Regime.EU_GDPR else UK_INSTRUMENTS),
-        mechanism=mechanism, mechanism_covers=covers, mechanism_fits_roles=fits,
+        mechanism=mechanism, mechanism_covers=bool(covering), mechanism_fits_roles=fits,
         assessment_name=ASSESSMENT_NAMES[regime],
         assessment_expected=not adequate and not relies_on_derogation,
         assessment_on_record=bool(transfer.assessment_ref),
@@ -156,10 +160,11 @@ def _requirement(transfer: Transfer, regime: Regime, module: TransferMechanism) 
 
 
 def assess_transfer(graph: CatalogGraph, transfer: Transfer) -> TransferRequirements:
-    """What one transfer needs, under both regimes."""
-    importer = graph.node(transfer.importer)
+    """What one transfer needs, under both regimes. Into our own system at a provider's site, the
+    provider is the importer in the contract."""
+    importer = graph.node(transfer.host or transfer.importer)
     own_system = importer["kind"] == NodeKind.SYSTEM
-    importer_role = importer.get("role") if own_system else transfer.importer_role
+    importer_role = importer.get("role") if own_system or transfer.host else transfer.importer_role
     exporter_role, importer_role = contract_role(transfer.exporter_role), contract_role(importer_role)
     module = SCC_MODULES[(exporter_role, importer_role)]
     return TransferRequirements(

@@ -67,11 +67,12 @@ def test_check_with_suppressions(app, database, tmp_path):
     lines = ["- {rule_id: %s, item_id: '%s', reason: accepted, reviewed_by: DPO, expires: 2099-12-31}" % pair for pair in [
         ("ROPA-A28-001", "helpdesk-in"), ("ROPA-A46-001", "crm-helpdesk"), ("ROPA-A46-001", "crm-cloudco>helpdesk-in"),
         ("ROPA-A46-002", "crm-helpdesk"), ("ROPA-A46-002", "crm-cloudco>helpdesk-in"), ("ROPA-A46-002", "crm-metrics"),
+        ("ROPA-A46-001", "crm-backup>helpdesk-in"), ("ROPA-A46-002", "crm-backup>helpdesk-in"),
     ]]
     path.write_text("\n".join(lines) + "\n")
     result = runner.invoke(app, ["check", "--suppressions", str(path), "--database", database])
     assert result.exit_code == 0, result.output
-    assert "6 suppressed" in result.output
+    assert "8 suppressed" in result.output
     path.write_text("- {rule_id: NOPE, item_id: x, reason: r, reviewed_by: me, expires: 2099-01-01}\n")
     bad = runner.invoke(app, ["check", "--suppressions", str(path), "--database", database])
     assert bad.exit_code == 1 and "unknown rule 'NOPE'" in bad.output

@@ -106,14 +106,14 @@ def test_transfers_page_shows_both_regimes_and_the_india_gap(small_catalogue):
     metrics = table[table["Flow"] == "crm-metrics"].iloc[0]
     assert (metrics["Mechanism"], metrics["Gap under"]) == ("UK IDTA", "EU GDPR")
     backup = table[table["Flow"] == "crm-backup"].iloc[0]
-    assert (backup["UK GDPR"], backup["EU GDPR"], backup["Gap under"]) == ("Adequacy", "Within the EEA", "")
+    assert (backup["UK GDPR"], backup["EU GDPR"], backup["Gap under"]) == ("Adequacy", "Not a transfer (data enters the EEA)", "")
 
     app.checkbox(key="transfer_gaps_only").check().run()
     gaps_only = app.dataframe[0].value
-    assert set(gaps_only["Flow"]) == {"crm-helpdesk", "crm-cloudco>helpdesk-in", "crm-metrics"}
+    assert set(gaps_only["Flow"]) == {"crm-helpdesk", "crm-cloudco>helpdesk-in", "crm-backup>helpdesk-in", "crm-metrics"}
     app.checkbox(key="transfer_gaps_only").uncheck().run()
     app.selectbox(key="transfer_country").set_value("IE").run()
-    assert list(app.dataframe[0].value["Flow"]) == ["crm-backup"]
+    assert list(app.dataframe[0].value["Flow"]) == ["crm-backup", "crm-backup>helpdesk-in"]  # to Ireland, and on from there
 
 
 def test_transfers_json_matches_the_cli_document(small_catalogue, catalogue_url):

@@ -224,7 +224,7 @@ def test_transfers_world_map_offline_arcs_and_gap_filter(small):
     app.checkbox(key="transfer_gaps_only").check().run()
     ok(app)
     gaps = app.dataframe[0].value
-    assert set(gaps["Flow"]) == {"crm-helpdesk", "crm-cloudco>helpdesk-in", "crm-metrics"}
+    assert set(gaps["Flow"]) == {"crm-helpdesk", "crm-cloudco>helpdesk-in", "crm-backup>helpdesk-in", "crm-metrics"}
     deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
     statuses = {arc["status"] for layer in deck["layers"] if layer["id"] == "transfers" for arc in layer["data"]}
     assert statuses == {"gap"}
@@ -238,7 +238,7 @@ def test_transfer_detail_names_the_instrument_needed(small):
     needs = app.dataframe[2].value.set_index("Regime")
     assert needs.loc["EU GDPR", "Instrument that fits"] == "EU SCCs Module 2 (C2P)"
     assert needs.loc["UK GDPR", "Instrument that fits"] == "UK IDTA, UK Addendum to EU SCCs"
-    assert needs.loc["EU GDPR", "TIA expected"] == "yes" and needs.loc["EU GDPR", "TIA on record"] == "no"
+    assert needs.loc["EU GDPR", "Risk assessment expected"] == "yes (TIA)" and needs.loc["EU GDPR", "Risk assessment on record"] == "no (TIA)"
     assert needs.loc["UK GDPR", "Gap"] == "yes"
 
 

@@ -226,11 +226,25 @@ def test_within_eea_and_domestic(j):
     assert j.assess(UK, "United Kingdom", "uk").status is TransferStatus.DOMESTIC
 
 
-def test_import_into_the_territory_is_not_a_transfer(j):
+def test_import_into_the_territory_is_not_a_transfer_and_says_so(j):
     eu = j.assess(EU, "US", "DE")
-    assert eu.status is TransferStatus.WITHIN_EEA and "import into the territory" in eu.note
+    assert eu.status is TransferStatus.ENTERS_EEA and "enters the EEA" in eu.note
     uk = j.assess(UK, "IN", "GB")
-    assert uk.status is TransferStatus.DOMESTIC and "not a restricted transfer" in uk.note
+    assert uk.status is TransferStatus.ENTERS_UK and uk.status.label == "Not a transfer (data enters the UK)"
+    assert "Not a transfer under UK GDPR" in uk.note and uk.status is not TransferStatus.DOMESTIC
+
+
+def test_only_data_leaving_the_territory_from_a_subject_exporter_is_restricted(j):
+    # Held outside the territory by an exporter not subject to the regime: not the regime's transfer.
+    outside = j.assess(EU, "GB", "IN", subject=False)
+    assert outside.status is TransferStatus.OUTSIDE_EEA and not outside.is_restricted
+    assert j.assess(UK, "US", "DE", subject=False).status is TransferStatus.OUTSIDE_UK
+    # Held inside the territory: leaving it is restricted whoever the exporter is.
+    assert j.assess(EU, "IE", "IN", subject=False).status is TransferStatus.RESTRICTED
+    # An exporter established in the UK stays subject wherever it holds the data (ICO: sender subject to UK GDPR).
+    abroad = j.assess(UK, "IE", "BR", subject=True)
+    assert abroad.status is TransferStatus.RESTRICTED and "exporter is subject to UK GDPR" in abroad.note
+    assert j.assess(UK, "US", "DE", subject=True).status is TransferStatus.ADEQUACY
 
 
 @pytest.mark.parametrize("regime", [UK, EU])

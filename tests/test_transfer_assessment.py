@@ -1,5 +1,8 @@
 """What each transfer needs: SCC module by roles, UK instruments, adequacy, TIA / TRA."""
 
+import dataclasses
+from types import SimpleNamespace
+
 import pytest
 
 from catalog.apply import apply_spec
@@ -29,17 +32,24 @@ def _spec():
     data["systems"].append({"id": "us-replica", "name": "US replica", "hosted_in": ["nyc"]})
     data["flows"] += [
         {"id": "crm-bank", "from": "crm", "to": "bank-in", "categories": ["user.financial.bank_account"]},
+        {"id": "backup-bank", "from": "backup", "to": "bank-in", "categories": ["user.financial.bank_account"]},
         {"id": "hosting-client-us", "from": "hosting", "to": "client-us", "categories": ["user.contact.email"]},
         {"id": "hosting-helpdesk", "from": "hosting", "to": "helpdesk-in", "categories": ["user.contact.email"]},
-        {"id": "crm-dpf-only", "from": "crm", "to": "dpf-only", "categories": ["user.contact.email"]},
+        {"id": "backup-dpf-only", "from": "backup", "to": "dpf-only", "categories": ["user.contact.email"]},
+        {"id": "backup-metrics", "from": "backup", "to": "metrics", "categories": ["user.contact.email"]},
         {"id": "backup-gib", "from": "backup", "to": "gib", "categories": ["user.name"]},
         {"id": "backup-brasil", "from": "backup", "to": "brasil", "categories": ["user.name"]},
-        {"id": "crm-scc-vendor", "from": "crm", "to": "scc-vendor", "categories": ["user.name"]},
+        {"id": "backup-scc-vendor", "from": "backup", "to": "scc-vendor", "categories": ["user.name"]},
+        {"id": "backup-scc-vendor-sccs", "from": "backup", "to": "scc-vendor", "categories": ["user.name"], "transfer_mechanism": "eu_scc_module_2"},
         {"id": "crm-wrong-module", "from": "crm", "to": "wrong-module", "categories": ["user.name"]},
-        {"id": "crm-consented", "from": "crm", "to": "consented", "categories": ["user.name"]},
+        {"id": "backup-consented", "from": "backup", "to": "consented", "categories": ["user.name"]},
         {"id": "crm-us-replica", "from": "crm", "to": "us-replica", "categories": ["user.name"], "mechanism": "replication"},
     ]
     return CatalogSpec.model_validate(data)
+
+
+class _Assessed(dict):
+    """Requirements by (flow id, destination), with the graph they were derived from."""
 
 
 @pytest.fixture
@@ -48,7 +58,9 @@ def assessed(catalog):
         apply_spec(session, _spec(), source="manifest", target="tests")
     with catalog.session() as session:
         graph = CatalogGraph.load(session)
-    return {(r.transfer.flow_id, r.transfer.destination): r for r in assess_transfers(graph)}
+    found = _Assessed({(r.transfer.flow_id, r.transfer.destination): r for r in assess_transfers(graph)})
+    found.graph = graph
+    return found
 
 
 def test_roles_map_to_contract_roles():
@@ -62,7 +74,7 @@ def test_each_scc_module_by_roles(assessed):
     assert assessed[("crm-metrics", "US")].scc_module == TransferMechanism.EU_SCC_MODULE_2
     assert assessed[("hosting-helpdesk", "IN")].scc_module == TransferMechanism.EU_SCC_MODULE_3
     assert assessed[("hosting-client-us", "US")].scc_module == TransferMechanism.EU_SCC_MODULE_4
-    restricted = assessed[("crm-bank", "IN")]
+    restricted = assessed[("backup-bank", "IN")]  # held in Dublin: leaves the EEA and, from a UK exporter, the UK's reach
     assert restricted.eu.instruments == (TransferMechanism.EU_SCC_MODULE_1,)
     assert restricted.uk.instruments == (TransferMechanism.UK_IDTA, TransferMechanism.UK_ADDENDUM)
     assert restricted.uk.needs_mechanism and restricted.eu.needs_mechanism
@@ -74,7 +86,7 @@ def test_dpf_with_and_without_uk_extension(assessed):
     certified = assessed[("crm-cloudco", "US")]
     for requirement in (certified.uk, certified.eu):
         assert requirement.adequacy_covers and requirement.instruments == () and not requirement.assessment_expected
-    eu_only = assessed[("crm-dpf-only", "US")]
+    eu_only = assessed[("backup-dpf-only", "US")]
     assert eu_only.eu.status == TransferStatus.ADEQUACY_CERTIFIED and eu_only.eu.adequacy_covers
     assert eu_only.uk.status == TransferStatus.RESTRICTED and eu_only.uk.needs_mechanism and eu_only.uk.needs_assessment
 
@@ -93,26 +105,38 @@ def test_onward_transfer_through_two_levels_of_sub_processors(assessed):
     second = assessed[("crm-cloudco>callcentre-ph", "PH")]
     assert first.scc_module == second.scc_module == TransferMechanism.EU_SCC_MODULE_3
     assert second.transfer.via == ("party:cloudco", "party:helpdesk-in") and second.transfer.origin == "IN"
-    assert second.uk.needs_mechanism and second.eu.needs_mechanism
+    # the organisation keeps its record under both regimes: the chain below its processor is
+    # followed under both (Article 44), though the data was never in the EEA
+    assert second.uk.needs_mechanism and second.eu.status == TransferStatus.RESTRICTED and second.eu.needs_mechanism
+    # the backup Cloudco holds in Dublin goes down the same chain from Ireland: both regimes
+    hosted = assessed[("crm-backup>callcentre-ph", "PH")]
+    assert hosted.uk.needs_mechanism and hosted.eu.needs_mechanism
 
 
 def test_remote_access_is_assessed_like_any_transfer(assessed):
     remote = assessed[("crm-helpdesk", "IN")]
     assert remote.transfer.flow_mechanism == "remote_access"
-    assert remote.scc_module == TransferMechanism.EU_SCC_MODULE_2 and remote.eu.needs_mechanism
+    assert remote.scc_module == TransferMechanism.EU_SCC_MODULE_2 and remote.uk.needs_mechanism
 
 
 def test_mechanism_and_assessment_on_record(assessed):
-    addendum = assessed[("crm-scc-vendor", "IN")]
-    for requirement in (addendum.uk, addendum.eu):
-        assert requirement.mechanism_covers and not requirement.needs_mechanism
-        assert requirement.assessment_expected and requirement.assessment_on_record and not requirement.needs_assessment
-    idta = assessed[("crm-metrics", "US")]
+    addendum = assessed[("backup-scc-vendor", "IN")]
+    uk, eu = addendum.uk, addendum.eu
+    assert uk.mechanism_covers and not uk.needs_mechanism
+    assert uk.assessment_expected and uk.assessment_on_record and not uk.needs_assessment
+    # the UK Addendum is appended to the EU SCCs: recorded, it stands for both
+    assert eu.status == TransferStatus.RESTRICTED and eu.mechanism_covers and not eu.needs_mechanism
+    assert eu.mechanism == TransferMechanism.UK_ADDENDUM and eu.coverage_text == "yes"
+    assert not addendum.transfer.has_gap
+    with_sccs = assessed[("backup-scc-vendor-sccs", "IN")]
+    assert with_sccs.uk.mechanism == TransferMechanism.UK_ADDENDUM and with_sccs.eu.mechanism == TransferMechanism.EU_SCC_MODULE_2
+    assert with_sccs.eu.mechanism_covers and with_sccs.eu.mechanism_fits_roles and not with_sccs.transfer.has_gap
+    idta = assessed[("backup-metrics", "US")]
     assert idta.uk.mechanism_covers and not idta.eu.mechanism_covers and idta.eu.needs_mechanism
     wrong = assessed[("crm-wrong-module", "IN")]
     assert wrong.eu.mechanism_fits_roles is False and wrong.uk.needs_mechanism
-    consent = assessed[("crm-consented", "IN")]
-    assert consent.eu.mechanism_covers and not consent.eu.assessment_expected
+    consent = assessed[("backup-consented", "IN")]
+    assert consent.eu.status == TransferStatus.RESTRICTED and consent.eu.mechanism_covers and not consent.eu.assessment_expected
 
 
 def test_own_system_abroad_is_flagged_as_same_organisation(assessed):
@@ -120,3 +144,27 @@ def test_own_system_abroad_is_flagged_as_same_organisation(assessed):
     assert replica.same_organisation and replica.scc_module == TransferMechanism.EU_SCC_MODULE_1
     data = replica.as_dict()
     assert data["requirements"][Regime.UK_GDPR.value]["status"] == "restricted" and data["same_organisation"]
+    # at a provider's site the provider is the importer in the contract (Cloudco runs the Dublin region)
+    backup = assessed[("crm-backup", "IE")]
+    assert not backup.same_organisation and backup.scc_module == TransferMechanism.EU_SCC_MODULE_2
+
+
+def test_detail_table_has_one_set_of_columns_for_both_regimes(assessed):
+    from dashboards.views.transfers import requirement_rows
+
+    requirement = assessed[("backup-scc-vendor", "IN")]
+    frame = requirement_rows(SimpleNamespace(graph=assessed.graph), requirement.transfer)
+    assert list(frame["Regime"]) == ["UK GDPR", "EU GDPR"]
+    assert not frame.isna().any().any()  # every cell filled: the table reads across
+    assert "Risk assessment expected" in frame.columns and not [c for c in frame.columns if c.startswith(("TIA", "TRA"))]
+    uk, eu = frame.to_dict("records")
+    assert (uk["Risk assessment expected"], uk["Risk assessment on record"]) == ("yes (TRA)", "yes (TRA)")
+    assert (eu["Risk assessment expected"], eu["Risk assessment on record"]) == ("yes (TIA)", "yes (TIA)")
+    assert (uk["Covers this regime"], uk["Gap"]) == ("yes", "no")
+    assert (eu["Covers this regime"], eu["Gap"]) == ("yes", "no")
+    idta = requirement_rows(SimpleNamespace(graph=assessed.graph), assessed[("backup-metrics", "US")].transfer).to_dict("records")[1]
+    assert (idta["Covers this regime"], idta["Gap"]) == ("no: UK IDTA does not cover EU GDPR", "yes")
+    # a gap as the Overview counts it: only under the regimes the record is kept under
+    uk_only = dataclasses.replace(assessed[("backup-metrics", "US")].transfer, regimes=("uk_gdpr",))
+    eu_row = requirement_rows(SimpleNamespace(graph=assessed.graph), uk_only).to_dict("records")[1]
+    assert eu_row["Gap"] == "no (the record is not kept under this regime)"

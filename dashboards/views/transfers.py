@@ -2,11 +2,12 @@
 
 A world map draws one arc per (origin, destination, status) between country centroids, coloured by
 status: red where no mechanism on record covers a restricted transfer (a gap), orange where a
-mechanism covers it, blue where adequacy or the EEA means none is needed. The map works offline:
+mechanism covers it, blue where none is needed (adequacy, the EEA, or no transfer under the regime). The map works offline:
 no tile server, no basemap (pydeck with ``map_provider=None``), only a graticule, the arcs and the
 country points and codes (``catalog.geo``). Below it the table with its filters, and the detail of
 one transfer: exporter, importer, their roles, the instrument each regime needs
-(``catalog.transfer_assessment``) and whether the TIA / TRA is on record.
+(``catalog.transfer_assessment``) and whether the TIA / TRA is on record, in one set of columns
+for both regimes so that the table reads across.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import streamlit as st
 
 from catalog.flowmap import FlowStatus, transfer_status
 from catalog.geo import load_centroids
-from catalog.jurisdictions import TransferStatus
-from catalog.transfers import Transfer
+from catalog.jurisdictions import Regime, TransferStatus
+from catalog.transfers import DERIVED_MECHANISMS, Transfer
 from catalog.vocab import FlowMechanism, TransferMechanism
 from dashboards.state import Snapshot, current_snapshot
 from dashboards.views import ALL, categories_text, country_name, enum_label, regime_label, role_label
@@ -42,8 +43,17 @@ MAX_DETAIL_OPTIONS = 2000
 ARC_LEGEND = {
     FlowStatus.GAP: "red: restricted, no mechanism on record covers it (gap)",
     FlowStatus.MECHANISM: "orange: restricted, covered by a mechanism on record",
-    FlowStatus.ADEQUATE: "blue: adequate (adequacy decision or within the EEA)",
+    FlowStatus.ADEQUATE: "blue: not restricted (adequacy, within the EEA, or not a transfer under the regime: data entering, or never in, its territory)",
 }
+
+
+def moved_by(transfer: Transfer) -> str:
+    """How the data moves: the flow's mechanism, or hosting, or a recipient no flow reaches."""
+    return DERIVED_MECHANISMS.get(transfer.flow_mechanism) or enum_label(FlowMechanism, transfer.flow_mechanism)
+
+
+def mechanisms_text(transfer: Transfer) -> str:
+    return ", ".join(enum_label(TransferMechanism, value) for value in transfer.on_record)
 
 
 def transfer_row(transfer: Transfer, snapshot: Snapshot) -> dict[str, str | bool]:
@@ -57,10 +67,10 @@ def transfer_row(transfer: Transfer, snapshot: Snapshot) -> dict[str, str | bool
         "To": country_name(transfer.destination),
         "Onward via": " > ".join(graph.nodes[key]["label"] for key in transfer.via if key in graph),
         "Data categories": categories_text(transfer.data_categories),
-        "Moved by": enum_label(FlowMechanism, transfer.flow_mechanism),
+        "Moved by": moved_by(transfer),
         "UK GDPR": transfer.uk.status.label,
         "EU GDPR": transfer.eu.status.label,
-        "Mechanism": enum_label(TransferMechanism, transfer.mechanism),
+        "Mechanism": mechanisms_text(transfer),
         "TIA / TRA": transfer.assessment_ref or "",
         "Gap under": ", ".join(regime_label(regime) for regime in transfer.gap_under),
     }
@@ -187,6 +197,13 @@ def transfer_option(transfer: Transfer) -> str:
     return f"{transfer.flow_id}: {transfer.exporter_name} ({transfer.origin}) to {transfer.importer_name} ({transfer.destination})"
 
 
+def gap_text(transfer: Transfer, regime: Regime, needs_mechanism: bool) -> str:
+    """A gap as the Overview counts it: restricted, uncovered, under a regime the record is kept under."""
+    if regime in transfer.gap_under:
+        return "yes"
+    return "no (the record is not kept under this regime)" if needs_mechanism else "no"
+
+
 def requirement_rows(snapshot: Snapshot, transfer: Transfer) -> pd.DataFrame | None:
     """What each regime needs for the transfer, from catalog.transfer_assessment; None when not installed."""
     try:
@@ -200,17 +217,18 @@ def requirement_rows(snapshot: Snapshot, transfer: Transfer) -> pd.DataFrame | N
 
     rows = []
     for requirement in (assessed.uk, assessed.eu):
+        name = requirement.assessment_name
         rows.append({
             "Regime": regime_label(requirement.regime),
             "Status": requirement.status.label,
             "Needs a mechanism": yes(not requirement.adequacy_covers),
             "Instrument that fits": ", ".join(enum_label(TransferMechanism, m) for m in requirement.instruments) or "none needed",
             "On record": enum_label(TransferMechanism, requirement.mechanism.value) if requirement.mechanism else "",
-            "Covers this regime": yes(requirement.mechanism_covers) if requirement.mechanism else "",
+            "Covers this regime": requirement.coverage_text,
             "Module fits the roles": yes(requirement.mechanism_fits_roles),
-            f"{requirement.assessment_name} expected": yes(requirement.assessment_expected),
-            f"{requirement.assessment_name} on record": yes(requirement.assessment_on_record),
-            "Gap": yes(requirement.needs_mechanism),
+            "Risk assessment expected": f"{yes(requirement.assessment_expected)} ({name})",
+            "Risk assessment on record": f"{yes(requirement.assessment_on_record)} ({name})",
+            "Gap": gap_text(transfer, requirement.regime, requirement.needs_mechanism),
         })
     frame = pd.DataFrame(rows)
     frame.attrs["contract_roles"] = (assessed.exporter_contract_role.value, assessed.importer_contract_role.value)
@@ -248,8 +266,9 @@ def render_detail(snapshot: Snapshot, shown: list[Transfer]) -> None:
             ("To", country_name(transfer.destination)),
             ("Onward via", " > ".join(graph.nodes[key]["label"] for key in transfer.via if key in graph)),
             ("Data categories", categories_text(transfer.data_categories)),
-            ("Moved by", enum_label(FlowMechanism, transfer.flow_mechanism)),
-            ("Mechanism on record", enum_label(TransferMechanism, transfer.mechanism)),
+            ("Moved by", moved_by(transfer)),
+            *([("Held there by", graph.nodes[transfer.host]["label"])] if transfer.host in graph else []),
+            ("Mechanism on record", mechanisms_text(transfer)),
             ("TIA / TRA on record", transfer.assessment_ref or "none"),
             ("UK GDPR", f"{transfer.uk.status.label}. {transfer.uk.note}".strip()),
             ("EU GDPR", f"{transfer.eu.status.label}. {transfer.eu.note}".strip()),
@@ -257,6 +276,12 @@ def render_detail(snapshot: Snapshot, shown: list[Transfer]) -> None:
         columns=["", "Value"],
     )
     st.dataframe(facts, hide_index=True, width="stretch")
+    if transfer.is_undocumented:
+        st.warning(
+            "Recipient with no documented flow: the activity declares this recipient, but no flow, onward chain or hosting "
+            "from its systems reaches it. This is a gap in the map, not a known data path: catalogue the flow (or remove the "
+            "recipient from the activity). Until then it is assessed from the organisation's country with the activity's declared categories."
+        )
     requirements = requirement_rows(snapshot, transfer)
     if requirements is None:
         st.info("What each regime needs (instrument by the parties' roles, TIA / TRA) is unavailable: catalog.transfer_assessment is not installed.")
@@ -277,7 +302,8 @@ def render() -> None:
     st.title("International transfers")
     regimes = ", ".join(regime_label(regime) for regime in snapshot.graph.regimes)
     st.caption(
-        f"Derived from the flows: every flow to another country, and onward transfers to sub-processors. "
+        f"Derived from the flows: every flow to another country, onward transfers to sub-processors, systems hosted by "
+        f"a provider abroad, and recipients an activity declares that no flow reaches (a gap in the map). "
         f"Gaps are judged under the regimes the record is kept under ({regimes})."
     )
     if not snapshot.transfers:
