@@ -1,7 +1,7 @@
 """The whole catalogue as one JSON document in the manifest (CatalogSpec) shape.
 
 Same keys and aliases as manifest YAML, so the file can be reviewed, diffed, archived and loaded
-back into another catalogue (``catalog.apply.apply_spec``) unchanged; entries are in a fixed order
+back into another catalogue unchanged (``ropa ingest manifest catalog.json``, the restore); entries are in a fixed order
 (section, then id), so the same catalogue always gives the same file. Provenance is not part of
 the shape: it belongs to the catalogue the file is loaded into.
 """
@@ -15,11 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 from catalog.snapshot import catalog_document, entry_documents, field_lineage_documents
-from catalog.specs import CatalogSpec
-
-#: Version of the document shape; raised when a change would stop an older file loading as-is.
-SCHEMA_VERSION = 1
-SCHEMA_VERSION_KEY = "schema_version"
+from catalog.specs import DOCUMENT_SCHEMA_VERSION as SCHEMA_VERSION
+from catalog.specs import SCHEMA_VERSION_KEY, CatalogSpec
 
 
 class UnsupportedSchemaVersion(ValueError):

@@ -1,7 +1,8 @@
 """The ``manifest`` source: the catalogue as code, in YAML files kept next to the systems they describe.
 
 A manifest path is one file or a directory read recursively (``*.yml`` and ``*.yaml``, sorted,
-hidden files and directories such as ``.github`` skipped). Each file's top level may hold
+hidden files and directories such as ``.github`` skipped). One file may also be the catalogue JSON
+of ``ropa export json`` (JSON is YAML; its ``schema_version`` is checked): the restore. Each file's top level may hold
 ``organisation``, ``locations``, ``systems``, ``parties``, ``activities`` and ``flows``; lists from
 all files are merged in file order and validated as one ``CatalogSpec``. Every error of every file
 is reported with its file, line and field path before anything is written.
@@ -19,7 +20,7 @@ from pydantic import Field, ValidationError
 
 from catalog.apply import Loc
 from catalog.collector import collector_paused
-from catalog.specs import CatalogSpec, check_references
+from catalog.specs import DOCUMENT_SCHEMA_VERSION, SCHEMA_VERSION_KEY, CatalogSpec, check_references
 from catalog.store import Catalog
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from catalog.suggest import nearest
@@ -117,7 +118,13 @@ class _MergedManifests:
         offsets: dict[str, int] = {}
         for section, value in document.data.items():
             where = document.line_of((section,))
-            if section not in SECTIONS:
+            if section == SCHEMA_VERSION_KEY:  # a catalogue JSON written by `ropa export json`: the restore
+                if value != DOCUMENT_SCHEMA_VERSION:
+                    self.errors.append(LocatedError(
+                        f"schema_version {value!r} is not one this version reads ({DOCUMENT_SCHEMA_VERSION}): the file comes from a newer release",
+                        document.file, where, field_path=SCHEMA_VERSION_KEY,
+                    ))
+            elif section not in SECTIONS:
                 self.errors.append(LocatedError(f"unknown section '{section}'", document.file, where, field_path=str(section), suggestion=nearest(section, SECTIONS)))
             elif value is None:  # 'systems:' with every entry commented out
                 continue

@@ -27,7 +27,7 @@ def export_json(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.json).")] = Path("out/catalog.json"),
     database: DatabaseOption = None,
 ) -> None:
-    """Write the whole catalogue as JSON in the manifest shape (loads back with `ropa ingest`)."""
+    """Write the whole catalogue as JSON in the manifest shape (restored with `ropa ingest manifest FILE`)."""
     from exports.json_export import write_catalog_json
 
     with session_on(database) as session:

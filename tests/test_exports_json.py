@@ -93,3 +93,26 @@ def test_demo_organisation_round_trips_with_field_lineage_and_dataset_flows(sqli
     with copy.session() as session:
         assert export_catalog_json(session) == first
     copy.dispose()
+
+
+def test_the_file_is_restored_by_the_manifest_source(loaded_catalog, tmp_path):
+    """`ropa ingest manifest catalog.json` is the restore: the same catalogue comes back, and a
+    file from a newer release is refused at its schema_version."""
+    from ingest.errors import IngestError
+    from ingest.manifest import ingest_manifests
+
+    with loaded_catalog.session() as session:
+        path = write_catalog_json(session, tmp_path / "catalog.json")
+    fresh = init_catalog(f"sqlite:///{tmp_path / 'restored.db'}")
+    try:
+        report = ingest_manifests(fresh, path)
+        assert report.added > 0 and not report.errors
+        assert _export(fresh) == _export(loaded_catalog)
+        newer = json.loads(path.read_text(encoding="utf-8"))
+        newer["schema_version"] = SCHEMA_VERSION + 1
+        (tmp_path / "newer.json").write_text(json.dumps(newer, indent=2), encoding="utf-8")
+        with pytest.raises(IngestError) as refused:
+            ingest_manifests(fresh, tmp_path / "newer.json")
+        assert [(e.file.endswith("newer.json"), e.line, e.field_path) for e in refused.value.errors] == [(True, 2, "schema_version")]
+    finally:
+        fresh.dispose()

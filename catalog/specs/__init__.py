@@ -6,7 +6,7 @@ between entries are checked by :func:`catalog.specs.references.check_references`
 """
 
 from catalog.specs.activity import ActivitySpec
-from catalog.specs.catalog import CatalogSpec
+from catalog.specs.catalog import DOCUMENT_SCHEMA_VERSION, SCHEMA_VERSION_KEY, CatalogSpec
 from catalog.specs.common import ContactSpec
 from catalog.specs.flow import FieldLineageSpec, FieldRef, FlowSpec
 from catalog.specs.location import LocationSpec
@@ -17,6 +17,8 @@ from catalog.specs.references import ReferenceProblem, check_references
 from catalog.specs.system import DatasetSpec, FieldSpec, SystemSpec
 
 __all__ = [
+    "DOCUMENT_SCHEMA_VERSION",
+    "SCHEMA_VERSION_KEY",
     "ActivitySpec",
     "CatalogSpec",
     "ContactSpec",

@@ -11,6 +11,13 @@ from catalog.specs.party import PartySpec
 from catalog.specs.system import SystemSpec
 
 
+#: Version of the whole-catalogue document (``ropa export json``, the backup), written under
+#: SCHEMA_VERSION_KEY beside the CatalogSpec sections; raised when a change would stop an older
+#: file loading as-is. The manifest source reads such a file back (the restore).
+DOCUMENT_SCHEMA_VERSION = 1
+SCHEMA_VERSION_KEY = "schema_version"
+
+
 class CatalogSpec(Spec):
     """Every entry of a catalogue. Manifest files each hold some of these lists; they are merged."""
 
