@@ -222,7 +222,7 @@ class _Mapper:
         fields = []
         for dataset in self.facts.system_datasets(system_id):
             for item in self.facts.dataset_fields(dataset.id):
-                matching = tuple(sorted(k for k in item.data_categories or () if any(Taxonomy.covers(k, c) or Taxonomy.covers(c, k) for c in categories)))
+                matching = tuple(sorted(k for k in item.data_categories or () if any(Taxonomy.overlaps(k, c) for c in categories)))
                 if matching:
                     fields.append(DsarHolding(
                         ITEM_FIELD, node_key(NodeKind.FIELD, item.id), system_id, self.facts.field_path(item.id), matching, COPY, via,

@@ -1,12 +1,15 @@
 """The Article 30 record, derived from the catalogue rather than retyped.
 
-Every cell is computed from what the catalogue already knows: categories of personal data come
-from the fields of the activity's systems and the flows it runs, third countries from the derived
-transfers, rights from the lawful basis, locations from hosting. So the record cannot drift from
-the systems it describes, and a gap in the record is a gap in the catalogue, fixed once.
+Every cell is computed from what the catalogue already knows: categories of personal data and of
+individuals are what the activity declares plus what its own flows carry (what its systems hold
+only when it declares none, and then marked so), third countries from the derived transfers,
+rights from the lawful basis, locations from hosting. So the record cannot drift from the systems
+it describes, and a gap in the record is a gap in the catalogue, fixed once. A fact the catalogue
+does not hold is left blank, never filled in with a default.
 
 The controller record follows the UK ICO documentation template column for column (30 columns,
-A to AD, in seven sections); the processor record follows Article 30(2). Annex tables (transfers,
+A to AD, in seven sections), then one column (AE) naming the activity as every annex sheet names
+it; the processor record follows Article 30(2). Annex tables (transfers,
 systems, data inventory, recipients, retention schedule, security measures, taxonomy) come with
 them, with the catalogue revision (the latest change event) and a hash of the content. Output formats
 (the workbook, CSV, the dashboard) read the :class:`Record` and never query the store themselves.
@@ -17,8 +20,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -28,7 +32,7 @@ from operator import attrgetter
 from sqlmodel import Session, select
 
 from catalog.graph import CatalogGraph, NodeKind, node_key
-from catalog.jurisdictions import Jurisdictions, Regime, load_jurisdictions
+from catalog.jurisdictions import Adequacy, AdequacyScope, Jurisdictions, Regime, TransferStatus, load_jurisdictions
 from catalog.models import (
     ChangeEvent,
     DataField,
@@ -39,7 +43,7 @@ from catalog.models import (
     System,
 )
 from catalog.taxonomy import Taxonomy, TaxonomyKind, load_taxonomy
-from catalog.transfers import Transfer, derive_transfers
+from catalog.transfers import Transfer, derive_transfers, mechanism_covers
 from catalog.vocab import (
     Article9Condition,
     DescribedEnum,
@@ -70,6 +74,7 @@ CONTROLLER_SECTIONS = (
 )
 
 SECTION_PROCESSOR = "Article 30(2) Record of processing carried out on behalf of controllers"
+SECTION_CATALOGUE = "Catalogue reference"
 
 
 def column_letter(number: int) -> str:
@@ -155,6 +160,16 @@ CONTROLLER_COLUMNS: tuple[RecordColumn, ...] = _columns([
     ]),
 ])
 
+#: After the template's columns (AE): the activity as the annex sheets name it (transfers, retention,
+#: security), so a row can be matched across sheets. Not an ICO template column, so kept out of
+#: CONTROLLER_COLUMNS, which readers of ICO sheets (ingest.ropa_sheet) take to be the template.
+ACTIVITY_COLUMN = RecordColumn(
+    len(CONTROLLER_COLUMNS) + 1, column_letter(len(CONTROLLER_COLUMNS) + 1), "Processing activity", SECTION_CATALOGUE, False,
+    "Art 30(1); not an ICO template column: the name every sheet of this record gives the activity", "activity_label",
+)
+#: The controller record's columns as written: the template's 30, then the activity.
+CONTROLLER_SHEET_COLUMNS: tuple[RecordColumn, ...] = (*CONTROLLER_COLUMNS, ACTIVITY_COLUMN)
+
 #: The processor record (Article 30(2)), one row per client controller, as the ICO processor template.
 PROCESSOR_COLUMNS: tuple[RecordColumn, ...] = _columns([
     (SECTION_PROCESSOR, True, [
@@ -207,7 +222,7 @@ LINK_KEYS = frozenset({
     "retention_policy_link", "contract_link",
 })
 LINK_HEADINGS = frozenset(
-    {column.heading for column in (*CONTROLLER_COLUMNS, *PROCESSOR_COLUMNS) if column.key in LINK_KEYS}
+    {column.heading for column in (*CONTROLLER_SHEET_COLUMNS, *PROCESSOR_COLUMNS) if column.key in LINK_KEYS}
     | {"TIA / TRA reference", "Contract reference"}
 )
 
@@ -263,6 +278,19 @@ def rights_available(lawful_basis: str | None, *, automated_decision_making: boo
     return (*rights, AUTOMATED_DECISIONS) if automated_decision_making else rights
 
 
+#: How a recorded "there is none" reads (the field is free text describing the decisions).
+_NO_AUTOMATED_DECISIONS = re.compile(r"^\s*(no|none|false|not applicable|n/a)\b", re.IGNORECASE)
+
+
+def automated_decisions(recorded: str | None) -> bool | None:
+    """Whether an activity makes automated decisions (Art 22), as far as the catalogue says: None
+    when nothing is recorded, False for a recorded "No" / "None", True for a description. A
+    recorded "No" must not grant the Art 22 right nor count as a DPIA criterion."""
+    if not (recorded or "").strip():
+        return None
+    return not _NO_AUTOMATED_DECISIONS.match(recorded)
+
+
 # --------------------------------------------------------------------------------------------
 # Record data
 # --------------------------------------------------------------------------------------------
@@ -299,11 +327,17 @@ class OrganisationContacts:
     eu_representative: Contact | None = None
     registration: str | None = None
     country: str = ""
+    country_name: str = ""
+    #: Regimes in whose territory the organisation is established (the UK, the EEA): no Art 27
+    #: representative is needed under those.
+    established_under: tuple[str, ...] = ()
 
-    def blocks(self) -> list[tuple[str, Contact | None]]:
-        """(title, contact) pairs in template order: controller, DPO, then each representative on
-        record (one empty "Representative" block when there is none, as in the template)."""
-        blocks: list[tuple[str, Contact | None]] = [("Controller", self.controller), ("Data Protection Officer", self.dpo)]
+    def blocks(self, role: str = "Controller") -> list[tuple[str, Contact | None]]:
+        """(title, contact) pairs in template order: the organisation, DPO, then each representative
+        on record (one empty "Representative" block when there is none, as in the template).
+        ``role`` titles the organisation: "Processor" on the Article 30(2)(a) record, where the
+        organisation keeping it is the processor and its clients are the controllers."""
+        blocks: list[tuple[str, Contact | None]] = [(role, self.controller), ("Data Protection Officer", self.dpo)]
         if self.uk_representative or self.eu_representative:
             if self.uk_representative:
                 blocks.append(("UK representative", self.uk_representative))
@@ -354,14 +388,16 @@ class ControllerRow:
     criminal_offence: bool = False
     #: Labels of the Article 9 and Article 10 categories among ``personal_data`` (CNIL "sensitive data").
     sensitive_categories: tuple[str, ...] = ()
+    #: The activity as every sheet names it (column AE): its name, with its id where names repeat.
+    activity_label: str = ""
 
     def cells(self) -> list[str]:
-        """The 30 cells in template order (A to AD)."""
-        return [getattr(self, column.key) for column in CONTROLLER_COLUMNS]
+        """The 30 cells in template order (A to AD), then the activity (AE)."""
+        return [getattr(self, column.key) for column in CONTROLLER_SHEET_COLUMNS]
 
     def as_dict(self) -> dict[str, str]:
         """Heading -> cell text."""
-        return {column.heading: getattr(self, column.key) for column in CONTROLLER_COLUMNS}
+        return {column.heading: getattr(self, column.key) for column in CONTROLLER_SHEET_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -567,7 +603,7 @@ class Record:
     def tables(self) -> list[RecordTable]:
         """Every table in output order; CSV writes one file each, the hash covers them all."""
         return [
-            RecordTable("controller_record", tuple(c.heading for c in CONTROLLER_COLUMNS), self.controller_rows),
+            RecordTable("controller_record", tuple(c.heading for c in CONTROLLER_SHEET_COLUMNS), self.controller_rows),
             RecordTable("processor_record", tuple(c.heading for c in PROCESSOR_COLUMNS), self.processor_rows),
             RecordTable("international_transfers", TRANSFER_HEADINGS, self.transfer_rows),
             RecordTable("systems_and_locations", SYSTEM_HEADINGS, self.system_rows),
@@ -607,23 +643,44 @@ class Record:
                 yield dumps(heads[key])
         yield "}"
 
-    def cover(self) -> list[tuple[str, str]]:
-        """(label, value) lines of the cover: who keeps the record, under what, and which state of
-        the catalogue it shows."""
+    def cover(self, generated_at: datetime | None = None) -> list[tuple[str, str]]:
+        """(label, value) lines of the cover: who keeps the record, under what, when it was made
+        and which state of the catalogue it shows. "Generated at" is the record's own moment (the
+        as-of moment of a past state) or else ``generated_at``, the writer's clock: a record kept
+        for a dashboard is written long after it was derived."""
         organisation = self.organisation
-        lines = [("Organisation", organisation.controller.text() if organisation else "")]
+        moment = self.generated_at or generated_at
+        lines = [("Organisation", organisation.controller.text() if organisation else NOT_RECORDED)]
         if organisation and organisation.registration:
             lines.append(("Registration", organisation.registration))
-        lines.append(("Data Protection Officer", organisation.dpo.text() if organisation and organisation.dpo else ""))
-        lines.append(("UK representative", organisation.uk_representative.text() if organisation and organisation.uk_representative else ""))
-        lines.append(("EU representative", organisation.eu_representative.text() if organisation and organisation.eu_representative else ""))
+        lines.append(("Data Protection Officer", organisation.dpo.text() if organisation and organisation.dpo else NOT_RECORDED))
+        lines.append(("UK representative", self.representative_text(Regime.UK_GDPR)))
+        lines.append(("EU representative", self.representative_text(Regime.EU_GDPR)))
         lines += [
             ("Regimes covered", ", ".join(self.regime_labels)),
-            ("Generated at", _timestamp(self.generated_at) if self.generated_at else ""),
+            ("Generated at", _timestamp(moment) if moment else ""),
             ("Catalogue revision", self.revision.text() if self.revision else ""),
             ("Content SHA-256", self.content_sha256),
         ]
         return lines
+
+    def representative_text(self, regime: Regime) -> str:
+        """The Article 27 representative for a regime; "Not applicable" only when the catalogue
+        shows none is needed (the organisation is established in the regime's territory, or the
+        record is not kept under it), else "Not recorded": whether one is needed depends on
+        Article 3(2) targeting, which the catalogue does not hold."""
+        organisation = self.organisation
+        if organisation is None:
+            return NOT_RECORDED
+        contact = organisation.uk_representative if regime is Regime.UK_GDPR else organisation.eu_representative
+        if contact:
+            return contact.text()
+        if regime.value not in self.regimes:
+            return f"Not applicable (record not kept under {regime.label})"
+        if regime.value in organisation.established_under:
+            where = organisation.country_name or organisation.country
+            return f"Not applicable (organisation established in {where}: Art 27(1) applies only under Art 3(2))"
+        return NOT_RECORDED
 
 
 @dataclass(frozen=True)
@@ -649,8 +706,21 @@ def _timestamp(moment: datetime) -> str:
 LIST_SEPARATOR = "; "
 LINE_SEPARATOR = "\n"
 
-COLLECTED_FROM_SUBJECT = "Collected from the data subject"
-NO_AUTOMATED_DECISIONS = "No"
+#: Cover lines the catalogue holds nothing for. Record cells stay blank instead, as every unknown
+#: cell of the template does (and as our own ICO sheet import reads a blank: nothing recorded).
+NOT_RECORDED = "Not recorded"
+#: Cells of a section that does not apply to the row (DPA 2018 Sch 1 without special category data).
+NOT_APPLICABLE = "Not applicable"
+#: Ends a categories (or individuals) cell that lists what the activity's systems hold because the
+#: activity declares none: the record says so rather than claiming it as declared.
+FROM_SYSTEMS_NOTE = "(from its systems, not declared)"
+
+#: Statuses that rest on an adequacy decision or regulations (Art 45).
+ADEQUATE = frozenset({TransferStatus.ADEQUACY, TransferStatus.ADEQUACY_CERTIFIED})
+#: Statuses under which a move is a transfer to a third country under that regime (Art 44): adequate
+#: or restricted. Listed, not inferred, so that any other status (domestic, within the EEA, data
+#: entering the territory) is no transfer to a third country.
+THIRD_COUNTRY = frozenset({*ADEQUATE, TransferStatus.RESTRICTED})
 
 #: Plural group titles for the recipients cell, in PartyRole order.
 _RECIPIENT_GROUP_TITLES = {
@@ -720,6 +790,41 @@ def _joined(items: Iterable[str], separator: str = LIST_SEPARATOR) -> str:
     return separator.join(_unique(items))
 
 
+def _unique_text(items: Iterable[str]) -> list[str]:
+    """Like :func:`_unique`, but two texts that differ only in case or spacing are one (the first
+    spelling kept): the same measure typed on an activity and on its system is said once."""
+    seen: dict[str, str] = {}
+    for item in items:
+        key = " ".join((item or "").split()).casefold()
+        if key and key not in seen:
+            seen[key] = item.strip()
+    return list(seen.values())
+
+
+def _from_systems(text: str, from_systems: bool) -> str:
+    """A categories or individuals cell, marked when it lists what the systems hold, not what was declared."""
+    return f"{text}{LINE_SEPARATOR}{FROM_SYSTEMS_NOTE}" if text and from_systems else text
+
+
+def stated_keys(declared: Iterable[str], carried: Iterable[str], held: Callable[[], Iterable[str]]) -> tuple[set[str], bool]:
+    """The taxonomy keys the record states for one activity (Art 30(1)(c): the categories processed
+    for that purpose), and whether some came from its systems.
+
+    What the activity declares plus what its own flows (flows tagged with it) carry. What its
+    systems hold is added only when it declares nothing at all, so that no row is blank: a shared
+    system (a SIEM, the office suite) holds data of many purposes, and claiming all of it for each
+    activity overstates every row. The record cells, the retention schedule, and every rule that
+    compares the record with something (Art 9 and 10, the privacy notice, DPIA criteria) use this;
+    the DSAR map does not, as it must find the data wherever an activity's systems hold it.
+    """
+    declared = set(declared)
+    stated = declared | set(carried)
+    if declared:
+        return stated, False
+    from_systems = set(held()) - stated
+    return stated | from_systems, bool(from_systems)
+
+
 # --------------------------------------------------------------------------------------------
 # Building the record
 # --------------------------------------------------------------------------------------------
@@ -770,6 +875,8 @@ class _RecordBuilder:
             self.transfers_by_exporter[transfer.exporter].append(transfer)
         self.controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
         self._category_labels: dict[str, str] = {}
+        self._stated_categories: dict[str, tuple[set[str], bool]] = {}
+        self._name_counts = Counter(activity.name.casefold() for activity in self.activities)
         self._categories_texts: dict[frozenset[str], str] = {}
         self._country_names: dict[str, str] = {}
         self._system_locations: dict[str, str] = {}
@@ -821,20 +928,110 @@ class _RecordBuilder:
     def dataset_categories(self, dataset: Dataset) -> set[str]:
         return {key for item in self.fields.get(dataset.id, ()) for key in item.data_categories or ()}
 
-    def activity_categories(self, activity: ProcessingActivity) -> set[str]:
-        """Declared categories, plus those held by the activity's systems and carried by its flows."""
-        categories = set(activity.data_categories or ())
-        for system_id in self.activity_systems.get(activity.id, []):
-            categories |= self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))
-        for edge in self.flows_by_activity.get(activity.id, []):
-            categories.update(edge.data.get("categories", ()))
-        return categories
+    def stated_categories(self, activity: ProcessingActivity) -> tuple[set[str], bool]:
+        """The categories the record states for an activity, and whether they came from its
+        systems (:func:`stated_keys`); asked by its row and its retention rows, worked out once."""
+        if activity.id not in self._stated_categories:
+            carried = (key for edge in self.flows_by_activity.get(activity.id, []) for key in edge.data.get("categories", ()))
+            self._stated_categories[activity.id] = stated_keys(
+                activity.data_categories or (), carried, lambda: self.held_categories(activity.id),
+            )
+        return self._stated_categories[activity.id]
 
-    def is_third_country(self, destination: str) -> bool:
-        """Outside the territory of every regime the record is kept under: outside the UK, and,
-        when the record is kept under EU GDPR too, outside the EEA. Data reaching Ireland is not
-        sent to a third country by an organisation that keeps its record under both regimes."""
-        return all(destination not in self.jurisdictions.territory(regime) for regime in self.regimes)
+    def activity_categories(self, activity: ProcessingActivity) -> set[str]:
+        """The categories the record states for an activity (see :func:`stated_keys`)."""
+        return self.stated_categories(activity)[0]
+
+    def held_categories(self, activity_id: str) -> set[str]:
+        """Every category on the fields of the activity's systems, whichever purpose put it there."""
+        held: set[str] = set()
+        for system_id in self.activity_systems.get(activity_id, []):
+            held |= self.graph.categories_held(node_key(NodeKind.SYSTEM, system_id))
+        return held
+
+    def stated_subjects(self, activity: ProcessingActivity) -> tuple[set[str], bool]:
+        """The data subjects the record states: the declared ones, else those of its systems' datasets."""
+        def held() -> Iterator[str]:
+            for system_id in self.activity_systems.get(activity.id, []):
+                for dataset in self.datasets.get(system_id, ()):
+                    yield from dataset.data_subjects or ()
+
+        return stated_keys(activity.data_subjects or (), (), held)
+
+    def activity_label(self, activity_id: str | None) -> str:
+        """How every sheet names an activity: its name, with its id where another current activity
+        has the same name (a raw id only for an activity the catalogue no longer holds)."""
+        if not activity_id:
+            return ""
+        name = self.activity_names.get(activity_id)
+        if name is None:
+            return activity_id
+        return f"{name} ({activity_id})" if self._name_counts[name.casefold()] > 1 else name
+
+    def third_country_regimes(self, transfer: Transfer) -> tuple[Regime, ...]:
+        """The regimes the record is kept under for which this transfer goes to a third country:
+        outside that regime's territory, adequate or not (Art 30(1)(e) asks for every transfer to a
+        third country, not only restricted ones). Ireland is a third country under UK GDPR
+        (adequate by DPA 2018 Sch 21 para 5) though not under EU GDPR; the United Kingdom is one
+        under EU GDPR for data leaving the EEA."""
+        return tuple(Regime(regime) for regime in self.regimes if transfer.assessment(regime).status in THIRD_COUNTRY)
+
+    def status_text(self, transfer: Transfer, regime: Regime) -> str:
+        """'Adequacy: DPA 2018 Schedule 21 paragraph 5': the status under a regime, naming the
+        adequacy instrument where one applies."""
+        assessment = transfer.assessment(regime)
+        label = _label(TransferStatus, assessment.status)
+        if assessment.status in ADEQUATE and assessment.adequacy is not None:
+            return f"{label}: {self.adequacy_text(assessment.adequacy)}"
+        return label
+
+    @staticmethod
+    def adequacy_text(adequacy: Adequacy) -> str:
+        """The instrument, with the scope it is limited to: 'SI 2023/1028; importer holds DPF-UK-Extension'."""
+        if adequacy.scope is AdequacyScope.PARTIAL_SECTOR and adequacy.conditions:
+            return f"{adequacy.instrument} (for {adequacy.conditions} only)"
+        if adequacy.scope is AdequacyScope.CERTIFIED_ONLY and adequacy.certification:
+            return f"{adequacy.instrument}; importer holds {adequacy.certification}"
+        return adequacy.instrument
+
+    def mechanism_text(self, transfer: Transfer, regime: Regime) -> str | None:
+        """What the transfer rests on under one regime: adequacy with its instrument, the mechanism
+        on record that covers it, or that none is on record; None when it is no transfer to a third
+        country under that regime."""
+        assessment = transfer.assessment(regime)
+        if assessment.status not in THIRD_COUNTRY:
+            return None
+        if assessment.status in ADEQUATE and assessment.adequacy is not None:
+            return f"adequacy, {self.adequacy_text(assessment.adequacy)}"
+        held = [_member(TransferMechanism, value) or value for value in dict.fromkeys(transfer.on_record) if value]
+        covering = [m for m in held if isinstance(m, TransferMechanism) and mechanism_covers(m, regime)]
+        scc = any(isinstance(m, TransferMechanism) and m.value.startswith("eu_scc_") for m in held)
+        if regime is Regime.EU_GDPR and scc:
+            covering = [m for m in covering if m is not TransferMechanism.UK_ADDENDUM]  # the SCCs cover it, the Addendum is the UK's
+        if regime in transfer.covered_under and covering:
+            text = " + ".join(m.label for m in covering)
+            if regime is Regime.EU_GDPR and not scc and TransferMechanism.UK_ADDENDUM in covering:
+                # the Addendum amends EU SCCs; catalog.transfers may take them as signed with it,
+                # but none is on record: say so rather than imply more
+                text += " on record; no EU SCCs on record (EU GDPR coverage inferred from the Addendum)"
+            return text
+        if not held:
+            return "no transfer mechanism on record"
+        names = " + ".join(m.label if isinstance(m, TransferMechanism) else m for m in held)
+        if TransferMechanism.UK_ADDENDUM in held and regime is Regime.EU_GDPR and not scc:
+            why = "no EU SCCs on record"
+        else:
+            why = f"not an instrument of {regime.label}"
+        return f"no {regime.label} mechanism on record (on record: {names}; {why})"
+
+    def mechanisms_text(self, transfer: Transfer) -> str:
+        """'UK GDPR: ...' per regime kept under which the transfer goes to a third country."""
+        lines = []
+        for regime in self.third_country_regimes(transfer):
+            text = self.mechanism_text(transfer, regime)
+            if text:
+                lines.append(f"{regime.label}: {text}")
+        return LINE_SEPARATOR.join(lines)
 
     def system_keys(self, activity_id: str) -> set[str]:
         return {node_key(NodeKind.SYSTEM, system_id) for system_id in self.activity_systems.get(activity_id, ())}
@@ -848,14 +1045,26 @@ class _RecordBuilder:
         return sorted(chosen.values(), key=lambda t: self.transfer_order[id(t)])
 
     def third_countries(self, transfers: Iterable[Transfer]) -> list[str]:
-        codes = {transfer.destination for transfer in transfers if self.is_third_country(transfer.destination)}
-        return sorted((self.country_name(code) for code in codes), key=str.casefold)
+        """Each destination that is a third country under a regime the record is kept under, by
+        name, with the regime when it is one under some of them only: 'Ireland (UK GDPR)'."""
+        regimes_of: dict[str, set[Regime]] = defaultdict(set)
+        for transfer in transfers:
+            regimes_of[transfer.destination].update(self.third_country_regimes(transfer))
+        names = []
+        for code, regimes in regimes_of.items():
+            if not regimes:
+                continue
+            name = self.country_name(code)
+            if len(regimes) < len(self.regimes):
+                name += f" ({', '.join(regime.label for regime in Regime if regime in regimes)})"
+            names.append(name)
+        return sorted(names, key=str.casefold)
 
     def security_measures(self, own: Iterable[str], system_ids: Iterable[str]) -> str:
         measures = list(own)
         for system_id in system_ids:
             measures.extend(self.systems[system_id].security_measures or ())
-        return _joined(measures)
+        return LIST_SEPARATOR.join(_unique_text(measures))
 
     def location_text(self, location_id: str) -> str:
         """'London DC (Acme, London, United Kingdom)'."""
@@ -873,8 +1082,8 @@ class _RecordBuilder:
         return self._system_locations[system_id]
 
     def party_text(self, party: Party) -> str:
-        """'Cloudco Inc (US)': name with the countries where it receives or processes the data."""
-        countries = _unique([party.country, *(party.processing_countries or ())])
+        """'Cloudco Inc (United States)': name with the countries where it receives or processes the data."""
+        countries = _unique(self.country_name(code) for code in [party.country, *(party.processing_countries or ())] if code)
         return f"{party.name} ({', '.join(countries)})" if countries else party.name
 
     def party_contact(self, party: Party) -> str:
@@ -893,14 +1102,12 @@ class _RecordBuilder:
             uses = _joined(self.taxonomy.label(TaxonomyKind.DATA_USE, key) for key in activity.purposes)
             purposes.append(f"Data uses: {uses}")
 
-        subjects = list(activity.data_subjects or ())
-        for system_id in system_ids:
-            for dataset in self.datasets.get(system_id, ()):
-                subjects.extend(dataset.data_subjects or ())
-
-        categories = self.activity_categories(activity)
+        subjects, subjects_from_systems = self.stated_subjects(activity)
+        categories, categories_from_systems = self.stated_categories(activity)
         special = any(self.taxonomy.article9_category(key) for key in categories) or bool(activity.article9_condition)
         criminal = any(self.taxonomy.article10_category(key) for key in categories) or bool(activity.article10_authority)
+        # DPA 2018 Sch 1 (columns Z to AD) is about special category and criminal offence data only
+        schedule1 = special or criminal
 
         recipient_ids = list(self.activity_recipients.get(activity.id, []))
         for edge in flows:
@@ -910,7 +1117,7 @@ class _RecordBuilder:
         recipients = [self.parties[party_id] for party_id in sorted(set(recipient_ids)) if party_id in self.parties]
 
         transfers = self.transfers_of(activity.id, recipients=[party.id for party in recipients])
-        automated = bool(activity.automated_decision_making)
+        subjects_text = _joined(sorted({self.taxonomy.label(TaxonomyKind.DATA_SUBJECT, key) for key in subjects}, key=str.casefold))
 
         return ControllerRow(
             activity_id=activity.id,
@@ -918,8 +1125,8 @@ class _RecordBuilder:
             business_function=activity.business_function,
             purposes=_joined(purposes, LINE_SEPARATOR),
             joint_controller=self.joint_controller(activity),
-            data_subjects=_joined(sorted({self.taxonomy.label(TaxonomyKind.DATA_SUBJECT, key) for key in subjects}, key=str.casefold)),
-            personal_data=self.categories_text(categories),
+            data_subjects=_from_systems(subjects_text, subjects_from_systems),
+            personal_data=_from_systems(self.categories_text(categories), categories_from_systems),
             recipients=self.recipients_text(recipients),
             processor_contracts=self.processor_contracts(recipients),
             third_countries=_joined(self.third_countries(transfers)),
@@ -930,9 +1137,11 @@ class _RecordBuilder:
             article9_condition=_with_article(Article9Condition, activity.article9_condition),
             legitimate_interests=activity.legitimate_interest or "",
             lia_link=activity.lia_link or "",
-            rights=_joined(right.text for right in rights_available(activity.lawful_basis, automated_decision_making=automated)),
-            automated_decision_making=activity.automated_decision_making or NO_AUTOMATED_DECISIONS,
-            data_source=activity.data_source or COLLECTED_FROM_SUBJECT,
+            rights=_joined(right.text for right in rights_available(
+                activity.lawful_basis, automated_decision_making=bool(automated_decisions(activity.automated_decision_making)),
+            )),
+            automated_decision_making=activity.automated_decision_making or "",
+            data_source=activity.data_source or "",
             consent_record_link=activity.consent_record_link or "",
             locations=_joined(
                 (f"{self.systems[system_id].name}: {self.system_locations(system_id) or 'hosting location not recorded'}" for system_id in system_ids),
@@ -941,7 +1150,7 @@ class _RecordBuilder:
             dpia_required=_yes_no(activity.dpia_required),
             dpia_progress=_label(DpiaProgress, activity.dpia_progress),
             dpia_link=activity.dpia_link or "",
-            breach_occurred="Yes" if activity.breach_record_link else "No",
+            breach_occurred="Yes" if activity.breach_record_link else "",  # no link is no evidence of no breach
             breach_record_link=activity.breach_record_link or "",
             schedule1_condition=_joined(
                 [
@@ -949,16 +1158,17 @@ class _RecordBuilder:
                     f"Criminal offence data: {activity.article10_authority} (Art 10; DPA 2018 s10)" if activity.article10_authority else "",
                 ],
                 LINE_SEPARATOR,
-            ),
-            schedule1_lawful_basis=_with_article(LawfulBasis, activity.lawful_basis) if (special or criminal) else "",
-            retention_policy_link=activity.retention_policy_link or "",
-            retention_policy_followed=_yes_no(activity.retention_policy_followed),
-            retention_policy_deviation=activity.retention_policy_deviation or "",
+            ) or ("" if schedule1 else NOT_APPLICABLE),
+            schedule1_lawful_basis=_with_article(LawfulBasis, activity.lawful_basis) if schedule1 else NOT_APPLICABLE,
+            retention_policy_link=(activity.retention_policy_link or "") if schedule1 else NOT_APPLICABLE,
+            retention_policy_followed=_yes_no(activity.retention_policy_followed) if schedule1 else NOT_APPLICABLE,
+            retention_policy_deviation=(activity.retention_policy_deviation or "") if schedule1 else NOT_APPLICABLE,
             special_category=special,
             criminal_offence=criminal,
             sensitive_categories=tuple(sorted(
                 {self.category_label(key) for key in categories if self.special_text(key)}, key=str.casefold,
             )),
+            activity_label=self.activity_label(activity.id),
         )
 
     def joint_controller(self, activity: ProcessingActivity) -> str:
@@ -1033,7 +1243,8 @@ class _RecordBuilder:
         other_clients = {a.id for a in self.activities if a.role == SystemRole.PROCESSOR and a.id not in ours}
         for activity in activities:
             purposes = activity.purpose_text or _joined(self.taxonomy.label(TaxonomyKind.DATA_USE, key) for key in activity.purposes)
-            categories.append(f"{activity.name}: {purposes}" if purposes else activity.name)
+            label = self.activity_label(activity.id)
+            categories.append(f"{label}: {purposes}" if purposes else label)
             activity_systems = self.activity_systems.get(activity.id, [])
             system_ids.extend(activity_systems)
             own_measures.extend(activity.security_measures or ())
@@ -1055,20 +1266,21 @@ class _RecordBuilder:
         )
 
     def transfer_safeguards(self, transfers: list[Transfer]) -> str:
-        """Per third country: the mechanism on record, adequacy, or that nothing is on record."""
-        by_country: dict[str, set[str]] = defaultdict(set)
+        """One line per third country and regime: what the transfers rest on there, naming the
+        adequacy instrument or the mechanism on record, or that nothing is on record:
+        'United States (UK GDPR): adequacy, SI 2023/1028; importer holds DPF-UK-Extension'."""
+        by_country: dict[tuple[str, Regime], set[str]] = defaultdict(set)
         for transfer in transfers:
-            if not self.is_third_country(transfer.destination):
-                continue
-            if transfer.mechanism:
-                text = _label(TransferMechanism, transfer.mechanism)
-            elif transfer.restricted_under:
-                text = "no transfer mechanism on record"
-            else:
-                text = "adequacy"
-            by_country[self.country_name(transfer.destination)].add(text)
+            for regime in self.third_country_regimes(transfer):
+                text = self.mechanism_text(transfer, regime)
+                if text:
+                    by_country[(self.country_name(transfer.destination), regime)].add(text)
+        order = list(Regime)
         return _joined(
-            (f"{country}: {', '.join(sorted(texts))}" for country, texts in sorted(by_country.items(), key=lambda item: item[0].casefold())),
+            (
+                f"{country} ({regime.label}): {'; '.join(sorted(texts))}"
+                for (country, regime), texts in sorted(by_country.items(), key=lambda item: (item[0][0].casefold(), order.index(item[0][1])))
+            ),
             LINE_SEPARATOR,
         )
 
@@ -1077,7 +1289,7 @@ class _RecordBuilder:
         gap_under = transfer.gap_under  # derived on each access: once here
         return TransferRow(
             flow_id=transfer.flow_id,
-            activity=self.activity_names.get(transfer.activity_id, transfer.activity_id or ""),
+            activity=self.activity_label(transfer.activity_id),
             exporter=transfer.exporter_name,
             exporter_role=self.role_label(transfer.exporter_role),
             importer=transfer.importer_name,
@@ -1086,9 +1298,9 @@ class _RecordBuilder:
             origin=self.country_name(transfer.origin),
             destination=self.country_name(transfer.destination),
             personal_data=self.categories_text(transfer.data_categories),
-            uk_status=self.assessment_text(transfer, Regime.UK_GDPR),
-            eu_status=self.assessment_text(transfer, Regime.EU_GDPR),
-            mechanism=_label(TransferMechanism, transfer.mechanism),
+            uk_status=self.status_text(transfer, Regime.UK_GDPR),
+            eu_status=self.status_text(transfer, Regime.EU_GDPR),
+            mechanism=self.mechanisms_text(transfer),
             assessment_ref=transfer.assessment_ref or "",
             gap=f"Yes ({', '.join(regime.label for regime in gap_under)})" if gap_under else "No",
         )
@@ -1098,11 +1310,6 @@ class _RecordBuilder:
         if role == "system":
             return "Our system"
         return _label(PartyRole, role) if _member(PartyRole, role) else _label(SystemRole, role)
-
-    @staticmethod
-    def assessment_text(transfer: Transfer, regime: Regime) -> str:
-        assessment = transfer.assessment(regime)
-        return _label(type(assessment.status), assessment.status)
 
     def system_row(self, system: System) -> SystemRow:
         owner = _joined([system.owner_team, system.owner_email], ", ")
@@ -1162,7 +1369,7 @@ class _RecordBuilder:
         for activity in activities:
             for key in sorted(self.activity_categories(activity)):
                 label = self.taxonomy.label(TaxonomyKind.DATA_CATEGORY, key)
-                row = RetentionRow(activity.id, activity.name, label, key, activity.retention or "", "Processing activity")
+                row = RetentionRow(activity.id, self.activity_label(activity.id), label, key, activity.retention or "", "Processing activity")
                 rows.append(row)
                 for system_id in self.activity_systems.get(activity.id, []):
                     for dataset in self.datasets.get(system_id, ()):
@@ -1176,8 +1383,9 @@ class _RecordBuilder:
         rows = []
         for scope, entries in (("Processing activity", self.activities), ("System", self.systems.values())):
             for entry in entries:
-                measures = _unique(entry.security_measures or ()) or [""]
-                rows.extend(SecurityRow(scope, entry.name, entry.id, measure) for measure in measures)
+                measures = _unique_text(entry.security_measures or ()) or [""]
+                name = self.activity_label(entry.id) if scope == "Processing activity" else entry.name
+                rows.extend(SecurityRow(scope, name, entry.id, measure) for measure in measures)
         return rows
 
     def taxonomy_rows(self) -> list[TaxonomyRow]:
@@ -1225,6 +1433,10 @@ class _RecordBuilder:
             eu_representative=Contact.from_mapping(organisation.eu_representative),
             registration=organisation.registration,
             country=organisation.country,
+            country_name=self.country_name(organisation.country) if organisation.country else "",
+            established_under=tuple(
+                regime.value for regime in Regime if organisation.country in self.jurisdictions.territory(regime)
+            ),
         )
 
     def registers(self) -> Registers:
@@ -1265,8 +1477,10 @@ def build_record(
 ) -> Record:
     """Derive the Article 30 record from the current (non-retired) catalogue entries.
 
-    ``generated_at`` is carried to outputs (e.g. workbook properties); leave it None for
-    byte-stable output from the same catalogue. ``revision`` overrides the catalogue revision
+    ``generated_at`` is the moment the record shows, set for a past state (``record_as_of``)
+    or a fixed time (byte-identical output for tests); leave it None for a record of now, and
+    the writer stamps the time it writes (a record kept by the dashboard is written later than it
+    is derived). ``revision`` overrides the catalogue revision
     read from the history (a record rebuilt from an earlier state names the revision it shows).
     ``graph`` and ``transfers`` may be passed when the caller already built them from the same
     session's catalogue (the dashboard keeps them per revision), to avoid reading it twice.

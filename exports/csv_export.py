@@ -8,6 +8,7 @@ apostrophe (the CSV form of the workbook's quote prefix), decided by the same he
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 from catalog.record import Record
@@ -31,11 +32,12 @@ def _write(path: Path, headings, rows) -> None:
         writer.writerows([_csv_cell(cell) for cell in row] for row in rows)
 
 
-def write_record_csv(record: Record, directory: Path) -> list[Path]:
-    """Write ``cover.csv`` and ``<table>.csv`` for every table of the record; returns the paths."""
+def write_record_csv(record: Record, directory: Path, generated_at: datetime | None = None) -> list[Path]:
+    """Write ``cover.csv`` and ``<table>.csv`` for every table of the record; returns the paths.
+    The cover's generation time is the record's own moment (as of), else ``generated_at``, else now."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / COVER_FILE]
-    _write(paths[0], ("Item", "Value"), record.cover())
+    _write(paths[0], ("Item", "Value"), record.cover(generated_at or datetime.now(UTC)))
     for table in record.tables():
         path = directory / f"{table.name}.csv"
         _write(path, table.headings, (row.cells() for row in table.rows))

@@ -1,9 +1,10 @@
 """The Article 30 record as an Excel workbook, laid out like the UK ICO template or the CNIL register.
 
-ICO layout (the default): "Cover" (who keeps the record, regimes, catalogue revision, content
-hash, colour key), "Controller record" (ICO controller template: contact block in rows 1-6,
-section headings in row 8, the 30 column headings in row 9, one activity per row from row 10),
-"Processor record" (Article 30(2), same layout), then the annexes: "International transfers",
+ICO layout (the default): "Cover" (who keeps the record, regimes, generation time, catalogue
+revision, content hash, colour key), "Controller record" (ICO controller template: contact block
+in rows 1-6, section headings in row 8, the 30 column headings in row 9, one activity per row from
+row 10, then column AE naming the activity as the annex sheets do), "Processor record" (Article
+30(2), same layout, the organisation's block titled "Processor"), then the annexes: "International transfers",
 "Systems and locations", "Data inventory", "Recipients and sub-processors", "Retention schedule",
 "Security measures" and "Taxonomy". A hidden "Lists" sheet holds the drop-down values of the
 basis columns. CNIL layout: a "Register" sheet listing the activities, then one sheet per activity.
@@ -22,8 +23,11 @@ Two properties matter beyond looks:
   system named ``=HYPERLINK(...)`` must stay text: every string is written as a string cell, and
   text a spreadsheet could take for a formula (leading ``= + - @``, tab, CR) also gets the
   quote-prefix style, the file-format equivalent of typing an apostrophe.
-* The same catalogue gives the same file: the document time is taken from ``record.generated_at``
-  (or fixed) and XlsxWriter fixes the zip entry times, so regenerated workbooks diff cleanly.
+* The cover and the document properties say when the record was generated: the record's own
+  moment when it shows a past state (``--as-of``), else the time given to :func:`write_workbook`,
+  else the time of writing. The same record written at the same time gives the same bytes
+  (XlsxWriter fixes the zip entry times), so tests and as-of exports compare files; the content
+  SHA-256 on the cover identifies the content whatever the time.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from xlsxwriter.worksheet import Worksheet
 from catalog.record import (
     COLUMN_CHOICES,
     CONTROLLER_COLUMNS,
+    CONTROLLER_SHEET_COLUMNS,
     INVENTORY_HEADINGS,
     LINK_HEADINGS,
     PROCESSOR_COLUMNS,
@@ -88,7 +93,8 @@ FIRST_DATA_ROW = 10
 LAST_EXCEL_ROW = 1_048_576
 
 CREATOR = "ropa-catalog"
-#: Document time when the record carries none, so unchanged catalogues give unchanged files.
+#: Document time of workbooks that show no moment of their own (the DSAR map), so the same map
+#: gives the same file. The record workbook says when it was generated instead.
 FIXED_DOCUMENT_TIME = datetime(2020, 1, 1)
 
 MIN_WIDTH, MAX_WIDTH, HEADING_WRAP = 10, 60, 20
@@ -332,10 +338,13 @@ def _revision_footer(record: Record) -> str:
     return f"Catalogue revision: {record.revision.text() if record.revision else 'no ingest run'}"
 
 
-def _contact_block(writer: WorkbookWriter, ws: Worksheet, organisation: OrganisationContacts | None, regimes: Sequence[str]) -> None:
-    """Rows 1-6: who keeps the record (Article 30(1)(a)), and the colour key."""
+def _contact_block(
+    writer: WorkbookWriter, ws: Worksheet, organisation: OrganisationContacts | None, regimes: Sequence[str], role: str,
+) -> None:
+    """Rows 1-6: who keeps the record, as ``role`` (the controller, Art 30(1)(a); the processor,
+    Art 30(2)(a)), its DPO and representative, then the colour key."""
     blocks: list[tuple[str, Contact | None]] = (
-        organisation.blocks() if organisation else [("Controller", None), ("Data Protection Officer", None), ("Representative", None)]
+        organisation.blocks(role) if organisation else [(role, None), ("Data Protection Officer", None), ("Representative", None)]
     )
     top = CONTACT_FIRST_ROW - 1
     for column, (title, _) in enumerate(blocks, start=1):
@@ -365,11 +374,13 @@ def _section_headings(writer: WorkbookWriter, ws: Worksheet, columns: Sequence[R
         start = end + 1
 
 
-def _template_sheet(writer: WorkbookWriter, name: str, record: Record, columns: Sequence[RecordColumn], rows: Sequence) -> Worksheet:
+def _template_sheet(
+    writer: WorkbookWriter, name: str, record: Record, columns: Sequence[RecordColumn], rows: Sequence, role: str,
+) -> Worksheet:
     """Contact block, section headings, then the column headings in row 9, coloured by whether the
     law requires them, each with the provision it rests on as a note, and one row per entry."""
     ws = writer.add_sheet(name)
-    _contact_block(writer, ws, record.organisation, record.regime_labels)
+    _contact_block(writer, ws, record.organisation, record.regime_labels, role)
     _section_headings(writer, ws, columns)
     writer.write_table(
         ws, HEADING_ROW - 1, [column.heading for column in columns], RowCells(rows),
@@ -419,11 +430,11 @@ def _basis_validations(ws: Worksheet, references: dict[str, str]) -> None:
             })
 
 
-def _cover_sheet(writer: WorkbookWriter, record: Record) -> None:
-    """What the record is and which catalogue state it shows, then the colour key."""
+def _cover_sheet(writer: WorkbookWriter, record: Record, generated_at: datetime) -> None:
+    """What the record is, when it was generated and which catalogue state it shows, then the colour key."""
     ws = writer.add_sheet(COVER_SHEET)
     writer.put(ws, 0, 0, "Record of processing activities (Article 30)", "title")
-    row = writer.write_labels(ws, 2, record.cover()) + 1
+    row = writer.write_labels(ws, 2, record.cover(generated_at)) + 1
     writer.put(ws, row, 0, "Key", "bold")
     writer.put(ws, row, 1, REQUIRED_LEGEND, "required")
     writer.put(ws, row + 1, 1, OPTIONAL_LEGEND, "optional")
@@ -432,10 +443,10 @@ def _cover_sheet(writer: WorkbookWriter, record: Record) -> None:
     print_setup(ws, None, _revision_footer(record))
 
 
-def _ico_sheets(writer: WorkbookWriter, record: Record) -> None:
-    _cover_sheet(writer, record)
-    controller = _template_sheet(writer, CONTROLLER_SHEET, record, CONTROLLER_COLUMNS, record.controller_rows)
-    _template_sheet(writer, PROCESSOR_SHEET, record, PROCESSOR_COLUMNS, record.processor_rows)
+def _ico_sheets(writer: WorkbookWriter, record: Record, generated_at: datetime) -> None:
+    _cover_sheet(writer, record, generated_at)
+    controller = _template_sheet(writer, CONTROLLER_SHEET, record, CONTROLLER_SHEET_COLUMNS, record.controller_rows, "Controller")
+    _template_sheet(writer, PROCESSOR_SHEET, record, PROCESSOR_COLUMNS, record.processor_rows, "Processor")
     for title, headings, rows in (
         (TRANSFERS_SHEET, TRANSFER_HEADINGS, record.transfer_rows),
         (SYSTEMS_SHEET, SYSTEM_HEADINGS, record.system_rows),
@@ -538,20 +549,28 @@ def _cnil_sheets(writer: WorkbookWriter, record: Record) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _document_time(record: Record) -> datetime:
-    """The record's generation time as naive UTC to the second (XlsxWriter writes it as UTC)."""
-    moment = record.generated_at or FIXED_DOCUMENT_TIME
+def _document_time(record: Record, generated_at: datetime | None = None) -> datetime:
+    """When the record was generated, as naive UTC to the second (XlsxWriter writes it as UTC):
+    the moment a past-state record shows, else ``generated_at``, else now."""
+    moment = record.generated_at or generated_at or datetime.now(UTC)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 
-def write_workbook(record: Record, destination: str | os.PathLike | BinaryIO, template: Template = "ico") -> None:
+def write_workbook(
+    record: Record, destination: str | os.PathLike | BinaryIO, template: Template = "ico", generated_at: datetime | None = None,
+) -> None:
     """Write the record as an .xlsx file (a path, or a binary stream such as a download buffer),
-    in the ICO layout or the CNIL register layout."""
+    in the ICO layout or the CNIL register layout. The cover and the document properties give the
+    generation time (see :func:`_document_time`); pass ``generated_at`` for reproducible bytes."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown template '{template}': use one of {', '.join(TEMPLATES)}")
     name = record.organisation.controller.name if record.organisation else ""
     title = f"Record of processing activities{f' - {name}' if name else ''}"
-    with open_workbook(destination, _document_time(record), title, "Article 30 UK GDPR / GDPR") as writer:
-        (_ico_sheets if template == "ico" else _cnil_sheets)(writer, record)
+    moment = _document_time(record, generated_at)
+    with open_workbook(destination, moment, title, "Article 30 UK GDPR / GDPR") as writer:
+        if template == "ico":
+            _ico_sheets(writer, record, moment)
+        else:
+            _cnil_sheets(writer, record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from datetime import UTC, datetime
 
 from catalog.record import Record, build_record
 from exports.csv_export import write_record_csv
@@ -32,6 +33,17 @@ def test_one_file_per_table_plus_cover(loaded_catalog, tmp_path):
     assert controller[1][0] == "Sales" and controller[1][11] == "Contract (Art 6(1)(b))"
     cover = dict(_read(tmp_path / "csv" / "cover.csv")[1:])
     assert cover["Content SHA-256"] == record.content_sha256
+    assert controller[0][-1] == "Processing activity" and controller[1][-1] == "Client management"
+
+
+def test_cover_says_when_the_files_were_written(loaded_catalog, tmp_path):
+    record = _record(loaded_catalog)
+    write_record_csv(record, tmp_path / "fixed", generated_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    assert dict(_read(tmp_path / "fixed" / "cover.csv")[1:])["Generated at"] == "2026-11-25T09:30:00Z"
+    before = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    write_record_csv(record, tmp_path / "now")
+    written = datetime.fromisoformat(dict(_read(tmp_path / "now" / "cover.csv")[1:])["Generated at"].removesuffix("Z"))
+    assert before <= written <= datetime.now(UTC).replace(tzinfo=None)
 
 
 def test_formula_like_text_is_apostrophe_prefixed(loaded_catalog, tmp_path):

@@ -5,23 +5,30 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from catalog.apply import apply_spec
 from catalog.record import (
+    ACTIVITY_COLUMN,
     CONTROLLER_COLUMNS,
     CONTROLLER_SECTIONS,
+    CONTROLLER_SHEET_COLUMNS,
+    FROM_SYSTEMS_NOTE,
+    NOT_APPLICABLE,
+    NOT_RECORDED,
     PROCESSOR_COLUMNS,
     SYSTEM_HEADINGS,
     TRANSFER_HEADINGS,
     ControllerRow,
     Record,
+    automated_decisions,
     build_record,
     build_registers,
     column_letter,
     rights_available,
+    stated_keys,
 )
 from catalog.graph import CatalogGraph
 from catalog.specs import CatalogSpec
@@ -110,13 +117,20 @@ def test_required_columns_are_article_30_and_schedule_1():
     assert by_heading["Data Protection Act 2018 Schedule 1 condition for processing"].article.startswith("DPA 2018 Sch 1 para 41")
 
 
+def test_the_activity_column_follows_the_template():
+    """AE names the activity; the 30 template columns stay A to AD, as readers of ICO sheets expect."""
+    assert CONTROLLER_SHEET_COLUMNS[:30] == CONTROLLER_COLUMNS and CONTROLLER_SHEET_COLUMNS[30] == ACTIVITY_COLUMN
+    assert (ACTIVITY_COLUMN.letter, ACTIVITY_COLUMN.heading, ACTIVITY_COLUMN.required) == ("AE", "Processing activity", False)
+    assert ACTIVITY_COLUMN.section not in CONTROLLER_SECTIONS
+
+
 def test_column_letters():
     assert [column_letter(n) for n in (1, 26, 27, 30, 52, 53)] == ["A", "Z", "AA", "AD", "AZ", "BA"]
 
 
 def test_row_shapes_match_their_headings(loaded_catalog):
     record = _record(loaded_catalog)
-    assert all(len(row.cells()) == len(CONTROLLER_COLUMNS) for row in record.controller_rows)
+    assert all(len(row.cells()) == len(CONTROLLER_SHEET_COLUMNS) for row in record.controller_rows)
     assert all(len(row.cells()) == len(PROCESSOR_COLUMNS) for row in record.processor_rows)
     assert all(len(row.cells()) == len(TRANSFER_HEADINGS) for row in record.transfer_rows)
     assert all(len(row.cells()) == len(SYSTEM_HEADINGS) for row in record.system_rows)
@@ -134,30 +148,33 @@ def test_client_management_row_is_derived_from_the_catalogue(loaded_catalog):
     assert row["Purpose of processing"].startswith("Manage client contracts")
     assert "Essential for Service" in row["Purpose of processing"]
     assert row["Categories of individuals"] == "Customer"
-    # declared category, plus categories held by the CRM's and the backup's fields, plus flows
-    for label in ("User Contact Email", "Name", "Bank Account Information"):
-        assert label in row["Categories of personal data"]
-    assert "Processors: Cloudco Inc (US)" in row["Categories of recipients"]
-    assert "Sub-processors: Helpdesk India Pvt (IN)" in row["Categories of recipients"]  # receives a flow of this activity
+    # the declared category plus what the activity's flows carry (crm-backup carries the name);
+    # the bank details the CRM also holds are declared by no activity: ROPA-A30-001's, not this row's
+    assert row["Categories of personal data"] == "Name; User Contact Email"
+    assert "Processors: Cloudco Inc (United States)" in row["Categories of recipients"]  # countries by name
+    assert "Sub-processors: Helpdesk India Pvt (India)" in row["Categories of recipients"]  # receives a flow of this activity
     assert "Metrics LLC" not in row["Categories of recipients"]  # its flow serves no activity
     assert "Cloudco Inc: DPA-2024-01" in row["Link to contract with processor"]
     assert "Helpdesk India Pvt: no contract on record" in row["Link to contract with processor"]
     countries = row[ICO_HEADINGS[7]].split("; ")
-    assert "United States" in countries and "India" in countries
-    # kept under UK GDPR and EU GDPR: neither the UK nor the EEA (the Irish backup) is a third country
-    assert "United Kingdom" not in countries and "Ireland" not in countries
+    assert {country.split(" (")[0] for country in countries} == {"India", "Ireland", "United States"}
+    # the Irish backup is a third country under UK GDPR (adequate) though not under EU GDPR
+    assert "Ireland (UK GDPR)" in countries
     assert row["Retention schedule (if possible)"] == "6 years after contract end"
     assert row["Article 6 lawful basis for processing personal data"] == "Contract (Art 6(1)(b))"
     rights = row["Rights available to individuals"]
     assert "Data portability (Art 20)" in rights and "Erasure (Art 17)" in rights and "Access (Art 15)" in rights
     assert "Object (Art 21)" not in rights and "Withdraw consent" not in rights
-    assert row[ICO_HEADINGS[16]] == "No"
-    assert row["The source of the personal data (if applicable)"] == "Collected from the data subject"
+    # facts the catalogue does not hold stay blank, like every other unknown cell: no default "No"
+    assert row[ICO_HEADINGS[16]] == ""
+    assert row["The source of the personal data (if applicable)"] == ""
     assert "CRM: London DC (Acme, London, United Kingdom)" in row["Location of personal data"]
     assert "Backup vault: Dublin region (Cloudco, Dublin, Ireland)" in row["Location of personal data"]
-    assert row["Has a personal data breach occurred?"] == "No"
+    assert row["Has a personal data breach occurred?"] == ""  # no breach link is no evidence of no breach
     assert row["Data Protection Impact Assessment required?"] == ""  # unknown stays blank, not "No"
-    assert row["GDPR Article 6 lawful basis for processing"] == ""  # no special category data
+    # no special category or criminal offence data: the DPA 2018 Schedule 1 section does not apply
+    assert [row[heading] for heading in ICO_HEADINGS[25:]] == [NOT_APPLICABLE] * 5
+    assert row["Processing activity"] == "Client management"
 
 
 @pytest.fixture
@@ -202,9 +219,9 @@ def test_rich_row(rich_catalog):
     assert "Health and Medical Data (special category, Art 9)" in cells["Categories of personal data"]
     assert "Criminal History (criminal offence data, Art 10)" in cells["Categories of personal data"]
     assert cells[ICO_HEADINGS[2]] == "Partner Clinic Ltd (United Kingdom)\nContact: Privacy Team, privacy@partner.example"
-    assert "Independent controllers: US Lab Inc (US)" in cells["Categories of recipients"]
+    assert "Independent controllers: US Lab Inc (United States)" in cells["Categories of recipients"]
     assert cells["Link to contract with processor"] == ""  # an independent controller needs no Art 28 contract
-    assert cells[ICO_HEADINGS[7]] == "United States"
+    assert cells[ICO_HEADINGS[7]].startswith("United States")
     safeguards = cells[ICO_HEADINGS[8]]
     assert "Pseudonymised before transfer" in safeguards
     assert "Derogation: vital interests (Art 49(1)(f)): United States" in safeguards
@@ -221,7 +238,76 @@ def test_rich_row(rich_catalog):
     assert (cells[ICO_HEADINGS[23]], cells[ICO_HEADINGS[24]]) == ("Yes", "https://breach.example/7")
     assert cells[ICO_HEADINGS[25]] == "Part 1 para 2 health or social care purposes"
     assert cells["GDPR Article 6 lawful basis for processing"] == "Public task (Art 6(1)(e))"
+    assert cells[ICO_HEADINGS[27]] == "https://policy.example"  # Schedule 1 applies: the policy columns stay
     assert cells[ICO_HEADINGS[28]] == "No" and cells[ICO_HEADINGS[29]] == "Legacy archive"
+
+
+# ---- what each activity states (Art 30(1)(c)) --------------------------------------------------
+
+
+def test_stated_keys_are_declared_plus_carried_else_held():
+    held = lambda: {"user.name", "user.financial.bank_account"}  # noqa: E731
+    assert stated_keys(["user.name"], ["user.contact.email"], held) == ({"user.name", "user.contact.email"}, False)
+    assert stated_keys([], ["user.name"], held) == ({"user.name", "user.financial.bank_account"}, True)
+    assert stated_keys([], [], lambda: ()) == (set(), False)
+
+
+@pytest.fixture
+def shared_system_catalog(catalog):
+    """The small catalogue plus a SIEM every activity shares, holding data of several purposes,
+    and an activity that declares no categories and no individuals."""
+    data = small_spec_data()
+    data["systems"].append({
+        "id": "siem", "name": "SIEM", "hosted_in": ["lon"], "datasets": [
+            {"name": "events", "data_subjects": ["employee", "visitor"], "fields": [
+                {"name": "home", "categories": ["user.contact.home.address"]},
+                {"name": "iban", "categories": ["user.financial.bank_account"]},
+            ]},
+        ],
+    })
+    data["activities"][0]["systems"].append("siem")
+    data["activities"].append({
+        "id": "log-review", "name": "Log review", "purpose": "Review logs", "lawful_basis": "legitimate_interests",
+        "systems": ["siem"],
+    })
+    _apply(catalog, data)
+    return catalog
+
+
+def test_a_shared_system_does_not_put_its_data_into_every_row(shared_system_catalog):
+    record = _record(shared_system_catalog)
+    row = _row(record, "client-management").as_dict()
+    assert row["Categories of individuals"] == "Customer"  # not the SIEM's employees and visitors
+    assert row["Categories of personal data"] == "Name; User Contact Email"  # not its home addresses
+    retained = {entry.category_key for entry in record.retention_rows if entry.activity_id == "client-management"}
+    assert retained == {"user.contact.email", "user.name"}  # the retention schedule follows the row
+
+
+def test_an_activity_declaring_nothing_shows_its_systems_data_marked(shared_system_catalog):
+    row = _row(_record(shared_system_catalog), "log-review").as_dict()
+    assert row["Categories of personal data"] == f"Bank Account Information; Home address\n{FROM_SYSTEMS_NOTE}"
+    assert row["Categories of individuals"] == f"Employee; Visitor\n{FROM_SYSTEMS_NOTE}"
+
+
+# ---- facts not on record -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("recorded", "expected"), [
+    (None, None), ("", None), ("  ", None), ("No", False), ("none", False), ("No automated decisions", False),
+    ("Not applicable", False), ("Triage scoring", True), ("Nominal scoring of leads", True),
+])
+def test_automated_decisions_reads_a_recorded_no(recorded, expected):
+    assert automated_decisions(recorded) is expected
+
+
+def test_a_recorded_no_is_shown_and_grants_no_article_22_right(catalog):
+    data = small_spec_data()
+    data["activities"][0].update(automated_decision_making="No", source_of_data="The client's purchasing team")
+    _apply(catalog, data)
+    cells = _row(_record(catalog), "client-management").as_dict()
+    assert cells[ICO_HEADINGS[16]] == "No"
+    assert "Art 22" not in cells["Rights available to individuals"]
+    assert cells["The source of the personal data (if applicable)"] == "The client's purchasing team"
 
 
 # ---- rights ------------------------------------------------------------------------------------
@@ -262,8 +348,9 @@ def test_transfer_and_system_rows(loaded_catalog):
     transfers = {(row.flow_id, row.destination): row for row in record.transfer_rows}
     helpdesk = transfers[("crm-helpdesk", "India")]
     assert (helpdesk.exporter, helpdesk.importer, helpdesk.importer_role) == ("CRM", "Helpdesk India Pvt", "Sub-processor")
-    assert helpdesk.uk_status == "Restricted transfer" and helpdesk.gap == "Yes (UK GDPR, EU GDPR)"
-    assert transfers[("crm-metrics", "United States")].mechanism == "UK IDTA"
+    assert helpdesk.uk_status == "Restricted transfer" and helpdesk.gap.startswith("Yes (UK GDPR")
+    assert helpdesk.mechanism.splitlines()[0] == "UK GDPR: no transfer mechanism on record"
+    assert transfers[("crm-metrics", "United States")].mechanism.splitlines()[0] == "UK GDPR: UK IDTA"
     assert transfers[("crm-cloudco>helpdesk-in", "India")].onward_via == "Cloudco Inc"
     systems = {row.system_id: row for row in record.system_rows}
     assert list(systems) == ["backup", "crm", "hosting"]
@@ -277,6 +364,8 @@ def test_contact_block(loaded_catalog):
     assert organisation.controller.name == "Acme IT Ltd" and organisation.controller.phone == "+44 20 0000 0000"
     assert organisation.dpo.email == "dpo@acme.example"
     assert [title for title, _ in organisation.blocks()] == ["Controller", "Data Protection Officer", "Representative"]
+    # on the Article 30(2)(a) record the organisation is the processor
+    assert [title for title, _ in organisation.blocks("Processor")] == ["Processor", "Data Protection Officer", "Representative"]
 
 
 # ---- determinism and retirement ----------------------------------------------------------------
@@ -289,14 +378,17 @@ def test_same_catalogue_same_record(loaded_catalog):
 #: SHA-256 (first 16 hex digits) of each table of the demo organisation's record, as the record
 #: was derived before its builder was made faster. A refactor must leave every table as it was; a
 #: deliberate change (the demo manifests, a label, the taxonomy) updates the digests it changes.
+#: Last changed: what each activity states (Art 30(1)(c)), third countries by regime, instruments
+#: named, country names, unrecorded facts left blank, column AE; with the transfers derivation of
+#: catalog/transfers.py as of the same change (the transfers digest follows that module too).
 DEMO_RECORD_DIGESTS = {
-    "controller_record": "318b059ddd463d7d",
-    "processor_record": "095015087abebd48",
-    "international_transfers": "bbde82783dc6dbbf",
+    "controller_record": "5d081c0b4abe7d4d",
+    "processor_record": "6130e6260bceba72",
+    "international_transfers": "ca9439406ca2f425",
     "systems_and_locations": "2c9311c851176e93",
     "data_inventory": "d13960307b65166e",
     "recipients": "916860baa892da59",
-    "retention_schedule": "0232cb91c70268c6",
+    "retention_schedule": "88d2b380b1cd72a4",
     "security_measures": "f04c49561d1f7521",
     "taxonomy": "9feac99c2296603a",
 }
@@ -360,8 +452,64 @@ def test_third_countries_depend_on_the_regimes_kept(catalog):
     assert countries == ["India", "Ireland", "United States"]  # under UK GDPR alone, Ireland is a third country
 
 
+def test_third_countries_under_both_regimes_say_which(catalog):
+    """Art 30(1)(e) asks for every third country, adequate or not: Ireland is one under UK GDPR only,
+    the United Kingdom under EU GDPR only (data the Irish backup restores to London)."""
+    data = small_spec_data()
+    data["flows"].append({"id": "backup-restore", "from": "backup", "to": "crm", "categories": ["user.name"], "activity": "client-management"})
+    _apply(catalog, data)
+    countries = _row(_record(catalog), "client-management").as_dict()[ICO_HEADINGS[7]].split("; ")
+    assert "Ireland (UK GDPR)" in countries and "United Kingdom (EU GDPR)" in countries
+
+
+def _transfer(record: Record, flow_id: str, destination: str):
+    return next(row for row in record.transfer_rows if (row.flow_id, row.destination) == (flow_id, destination))
+
+
+def test_transfer_cells_name_the_adequacy_instrument(catalog):
+    data = small_spec_data()
+    data["flows"].append({"id": "backup-cloudco", "from": "backup", "to": "cloudco", "categories": ["user.name"], "activity": "client-management"})
+    _apply(catalog, data)
+    record = _record(catalog)
+    to_ireland = _transfer(record, "crm-backup", "Ireland")
+    assert to_ireland.uk_status == "Adequacy: DPA 2018 Schedule 21 paragraph 5"
+    assert to_ireland.mechanism == "UK GDPR: adequacy, DPA 2018 Schedule 21 paragraph 5"  # no EU GDPR line: not a transfer there
+    to_us = _transfer(record, "crm-cloudco", "United States")
+    assert to_us.uk_status == "Adequacy (certified importer): SI 2023/1028; importer holds DPF-UK-Extension"
+    from_ireland = _transfer(record, "backup-cloudco", "United States")
+    assert from_ireland.eu_status == "Adequacy (certified importer): Commission Implementing Decision (EU) 2023/1795; importer holds DPF"
+    assert "EU GDPR: adequacy, Commission Implementing Decision (EU) 2023/1795; importer holds DPF" in from_ireland.mechanism.splitlines()
+    assert from_ireland.gap == "No"
+
+
+def test_the_uk_addendum_alone_is_not_shown_as_covering_eu_gdpr(catalog):
+    """The UK Addendum amends EU SCCs; with none of them on record the EU GDPR cell says so, whether or
+    not catalog.transfers takes the SCCs as signed with the Addendum (the gap column follows it)."""
+    data = small_spec_data()
+    data["parties"][2].update(transfer_mechanism="uk_addendum", contract_ref="SUB-1")
+    data["flows"].append({"id": "backup-helpdesk", "from": "backup", "to": "helpdesk-in", "categories": ["user.name"], "mechanism": "remote_access"})
+    _apply(catalog, data)
+    lines = _transfer(_record(catalog), "backup-helpdesk", "India").mechanism.splitlines()
+    eu_line = next(line for line in lines if line.startswith("EU GDPR"))
+    assert "no EU SCCs on record" in eu_line and eu_line != "EU GDPR: UK Addendum to EU SCCs"
+    data["flows"][-1]["transfer_mechanism"] = "eu_scc_module_2"  # the EU SCCs on record too
+    _apply(catalog, data)
+    covered = _transfer(_record(catalog), "backup-helpdesk", "India")
+    assert "EU GDPR: EU SCCs Module 2 (C2P)" in covered.mechanism.splitlines() and "EU GDPR" not in covered.gap
+
+
+def test_processor_record_names_regime_and_instrument_per_country(catalog):
+    data = small_spec_data()
+    data["flows"].append({"id": "hosting-cloudco", "from": "hosting", "to": "cloudco", "categories": ["user.name"], "activity": "hosting-service"})
+    _apply(catalog, data)
+    row = _record(catalog).processor_rows[0]
+    assert "United States" in {country.split(" (")[0] for country in row.third_countries.split("; ")}
+    assert "United States (UK GDPR): adequacy, SI 2023/1028; importer holds DPF-UK-Extension" in row.transfer_safeguards.splitlines()
+
+
 def test_processor_rows_keep_each_clients_transfers_apart(catalog):
     data = small_spec_data()
+    data["organisation"]["regimes"] = ["uk_gdpr"]  # one regime: the countries need no annotation
     data["parties"] += [
         {"id": "client-b", "name": "Client B GmbH", "role": "client_controller", "country": "DE", "contract_ref": "MSA-B",
          "dpo": {"name": "B DPO", "email": "dpo@b.example"}, "representative": {"name": "B UK Rep Ltd", "email": "rep@b.example"}},
@@ -381,11 +529,72 @@ def test_processor_rows_keep_each_clients_transfers_apart(catalog):
     assert (b.dpo, b.representative) == ("B DPO, dpo@b.example", "B UK Rep Ltd, rep@b.example")
     assert b.categories_of_processing == "Hosting for B: Host B's shop"
     assert b.third_countries == "United States"
-    assert b.transfer_safeguards == "United States: no transfer mechanism on record"
+    assert b.transfer_safeguards == "United States (UK GDPR): no transfer mechanism on record"
     assert b.security_measures == "Per-client keys" and b.contract_link == "MSA-B"
 
 
+# ---- one name for an activity on every sheet ----------------------------------------------------
+
+
+def test_activities_sharing_a_name_are_told_apart_on_every_sheet(catalog):
+    data = small_spec_data()
+    data["activities"].append({
+        "id": "client-management-eu", "name": "Client management", "purpose": "Manage EU client contracts",
+        "lawful_basis": "contract", "systems": ["crm"], "security_measures": ["Role-based access"],
+    })
+    _apply(catalog, data)
+    record = _record(catalog)
+    labels = {row.activity_id: row.activity_label for row in record.controller_rows}
+    assert labels == {"client-management": "Client management (client-management)", "client-management-eu": "Client management (client-management-eu)"}
+    assert dict(zip(CONTROLLER_SHEET_COLUMNS, record.controller_rows[0].cells(), strict=True))[ACTIVITY_COLUMN] == labels["client-management"]
+    assert {row.activity for row in record.transfer_rows if row.flow_id == "crm-backup"} == {labels["client-management"]}
+    assert {row.activity for row in record.retention_rows} == set(labels.values())
+    assert ("Processing activity", labels["client-management-eu"], "client-management-eu") in {tuple(row.cells()[:3]) for row in record.security_rows}
+    processor = record.processor_rows[0].categories_of_processing
+    assert processor.startswith("Application hosting:")  # a unique name stays as it is
+
+
+def test_security_measures_said_once_whatever_the_case_and_spacing(catalog):
+    data = small_spec_data()
+    data["activities"][0]["security_measures"] = ["Encryption at rest", "Role-based access", "encryption  at rest"]
+    data["systems"][0]["security_measures"] = ["ENCRYPTION AT REST", "Quarterly restore tests"]
+    _apply(catalog, data)
+    record = _record(catalog)
+    row = _row(record, "client-management").as_dict()
+    assert row[ICO_HEADINGS[10]] == "Encryption at rest; Role-based access; Quarterly restore tests"
+    assert [r.measure for r in record.security_rows if r.ident == "client-management"] == ["Encryption at rest", "Role-based access"]
+
+
 # ---- cover and annex tables --------------------------------------------------------------------
+
+
+def test_cover_says_what_is_not_recorded_and_what_does_not_apply(catalog):
+    data = small_spec_data()
+    del data["organisation"]["dpo"]
+    _apply(catalog, data)
+    record = _record(catalog)
+    cover = dict(record.cover())
+    # established in the UK: no UK representative is needed; whether an EU one is depends on
+    # Article 3(2) targeting, which the catalogue does not hold
+    assert cover["UK representative"].startswith("Not applicable (organisation established in United Kingdom")
+    assert cover["EU representative"] == NOT_RECORDED
+    assert cover["Data Protection Officer"] == NOT_RECORDED
+    data["organisation"]["regimes"] = ["uk_gdpr"]
+    data["organisation"]["eu_representative"] = {"name": "EU Rep BV", "email": "rep@eu.example"}
+    _apply(catalog, data)
+    assert dict(_record(catalog).cover())["EU representative"] == "EU Rep BV, rep@eu.example"  # on record: shown
+    data["organisation"].pop("eu_representative")
+    _apply(catalog, data)
+    assert dict(_record(catalog).cover())["EU representative"] == "Not applicable (record not kept under EU GDPR)"
+
+
+def test_cover_generation_time(loaded_catalog):
+    record = _record(loaded_catalog)
+    assert dict(record.cover())["Generated at"] == ""  # nobody said when: the writers pass their clock
+    assert dict(record.cover(datetime(2026, 11, 25, 9, 30, tzinfo=UTC)))["Generated at"] == "2026-11-25T09:30:00Z"
+    as_of = dataclasses.replace(record, generated_at=datetime(2026, 1, 2, 3, 4, 5))
+    assert dict(as_of.cover(datetime(2026, 11, 25)))["Generated at"] == "2026-01-02T03:04:05Z"  # the moment a past state shows wins
+
 
 
 def test_every_table_has_rows_shaped_like_its_headings(rich_catalog):

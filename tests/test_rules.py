@@ -29,6 +29,7 @@ def compliant_data() -> dict:
     parties["metrics"].update(transfer_mechanism="uk_addendum", transfer_assessment_ref="TIA-2024-04")
     for system in data["systems"]:
         system.setdefault("owner_team", "Platform")
+    _activity(data)["data_categories"].append("user.financial.bank_account")  # the CRM's bank details, accounted for
     return data
 
 
@@ -85,14 +86,27 @@ def test_activity_without_lawful_basis(catalog):
 def test_special_category_without_condition_and_with_one(catalog):
     data = compliant_data()
     _crm_fields(data).append({"name": "allergies", "categories": ["user.health_and_medical"]})
+    _activity(data)["data_categories"].append("user.health_and_medical")
     findings = _findings(catalog, data)
     assert _hits(findings, "ROPA-A9-001") == [("activity", "client-management")]
     assert "user.health_and_medical" in next(f.message for f in findings if f.rule_id == "ROPA-A9-001")
 
 
+def test_special_category_data_no_activity_declares_is_high_under_a30_001(catalog):
+    """What the record does not state for an activity is not that activity's Art 9 finding: the
+    system's unaccounted data is, and at HIGH, since no Art 9 condition covers it anywhere."""
+    data = compliant_data()
+    _crm_fields(data).append({"name": "allergies", "categories": ["user.health_and_medical"]})
+    findings = _findings(catalog, data)
+    assert _hits(findings, "ROPA-A9-001") == []
+    [finding] = [f for f in findings if f.rule_id == "ROPA-A30-001"]
+    assert (finding.item_kind, finding.item_id, finding.severity) == ("system", "crm", Severity.HIGH)
+
+
 def test_article9_condition_present_is_silent(catalog):
     data = compliant_data()
     _crm_fields(data).append({"name": "allergies", "categories": ["user.health_and_medical"]})
+    _activity(data)["data_categories"].append("user.health_and_medical")
     _activity(data)["article9_condition"] = "explicit_consent"
     assert _hits(_findings(catalog, data), "ROPA-A9-001") == []
 
@@ -120,12 +134,14 @@ def test_schedule1_not_needed_under_eu_gdpr_only(catalog):
 def test_criminal_offence_data_without_authority(catalog):
     data = compliant_data()
     _crm_fields(data).append({"name": "convictions", "categories": ["user.criminal_history"]})
+    _activity(data)["data_categories"].append("user.criminal_history")
     assert _hits(_findings(catalog, data), "ROPA-A10-001") == [("activity", "client-management")]
 
 
 def test_criminal_offence_data_with_authority_is_silent(catalog):
     data = compliant_data()
     _crm_fields(data).append({"name": "convictions", "categories": ["user.criminal_history"]})
+    _activity(data)["data_categories"].append("user.criminal_history")
     _activity(data)["article10_authority"] = "DPA 2018 Sch 1 para 33 legal claims"
     assert _hits(_findings(catalog, data), "ROPA-A10-001") == []
 
@@ -139,11 +155,14 @@ def test_transfer_without_mechanism_per_regime_and_critical_for_special_data(cat
     _activity(data)["article9_condition"] = "explicit_consent"
     data["flows"][3]["categories"] = ["user.health_and_medical"]
     findings = _findings(catalog, data)
-    assert sorted(_hits(findings, "ROPA-A46-001")) == [("transfer", "crm-cloudco>helpdesk-in"), ("transfer", "crm-helpdesk")]
+    # Cloudco's sub-processor is reached twice: with what the CRM sends Cloudco, and from the backup Cloudco hosts in Dublin
+    assert sorted(_hits(findings, "ROPA-A46-001")) == [
+        ("transfer", "crm-backup>helpdesk-in"), ("transfer", "crm-cloudco>helpdesk-in"), ("transfer", "crm-helpdesk"),
+    ]
     assert _hits(findings, "ROPA-A46-002") == []  # the organisation keeps no EU GDPR record
     severities = {f.item_id: f.severity for f in findings if f.rule_id == "ROPA-A46-001"}
     # the onward transfer carries what reached Cloudco (email), the direct one health data
-    assert severities == {"crm-helpdesk": Severity.CRITICAL, "crm-cloudco>helpdesk-in": Severity.HIGH}
+    assert severities == {"crm-helpdesk": Severity.CRITICAL, "crm-cloudco>helpdesk-in": Severity.HIGH, "crm-backup>helpdesk-in": Severity.HIGH}
 
 
 def test_transfer_with_mechanism_but_no_assessment(catalog):
@@ -209,6 +228,28 @@ def test_unused_system_finding_names_ten_fields_then_counts(catalog):
     assert "email_10" not in finding.message
 
 
+def test_held_category_no_activity_using_the_system_declares(catalog):
+    data = compliant_data()
+    _activity(data)["data_categories"].remove("user.financial.bank_account")
+    findings = [f for f in _findings(catalog, data) if f.rule_id == "ROPA-A30-001"]
+    assert [(f.item_kind, f.item_id, f.severity) for f in findings] == [("system", "crm", Severity.LOW)]
+    assert "Bank Account Information (user.financial.bank_account)" in findings[0].message
+    assert "(client-management)" in findings[0].message and findings[0].article == "Art 30(1)(c)"
+    # another activity using the CRM that declares the bank details accounts for them
+    data["activities"].append({
+        "id": "billing", "name": "Billing", "purpose": "Bill clients", "lawful_basis": "contract", "retention": "6 years",
+        "data_subjects": ["customer"], "data_categories": ["user.financial"], "systems": ["crm"],
+    })
+    assert _hits(_findings(catalog, data), "ROPA-A30-001") == []
+
+
+def test_an_activity_declaring_nothing_accounts_for_what_its_systems_hold(catalog):
+    """The record shows the systems' data for such an activity (marked), so nothing is unaccounted."""
+    data = compliant_data()
+    _activity(data)["data_categories"] = []
+    assert _hits(_findings(catalog, data), "ROPA-A30-001") == []
+
+
 def test_declared_category_no_system_holds(catalog):
     data = compliant_data()
     _activity(data)["data_categories"].append("user.financial.credit_card")
@@ -261,6 +302,12 @@ def test_dpia_matching_datasets_and_monitoring(catalog):
     findings = _findings(catalog, data, lineage=[("crm.contacts.email", "backup.snapshots.blob", "INDIRECT/JOIN")])
     finding = next(f for f in findings if f.rule_id == "ROPA-A35-001")
     assert "matching or combining datasets" in finding.message and "systematic monitoring or profiling" in finding.message
+
+
+def test_a_recorded_no_is_no_automated_decision_criterion(catalog):
+    data = compliant_data()
+    data["activities"].append(_hr_activity(automated_decision_making="No"))
+    assert _hits(_findings(catalog, data), "ROPA-A35-001") == []  # vulnerable subjects alone: one criterion
 
 
 def test_dpia_on_record_is_silent(catalog):

@@ -25,8 +25,9 @@ def covering_notice() -> dict:
     }
 
 
-def _findings(catalog, notice: dict | None):
+def _findings(catalog, notice: dict | None, declared: tuple[str, ...] = ()):
     data = small_spec_data()
+    data["activities"][0]["data_categories"] += list(declared)
     if notice is not None:
         data["organisation"]["privacy_notice"] = notice
     with catalog.session() as session:
@@ -68,7 +69,10 @@ def test_processing_the_notice_does_not_disclose(catalog):
     assert "essential.service)" in purpose.message and purpose.article.startswith("Art 13(1)(c)")
     category = next(f for f in findings if f.rule_id == "ROPA-A13-002")
     assert category.item_id == "client-management"
-    assert "user.name" in category.message and "user.financial.bank_account" in category.message and "user.contact.email" not in category.message
+    # what the record states for the activity: declared, or carried by its flows (the name)
+    assert "user.name" in category.message and "user.contact.email" not in category.message
+    # the CRM's bank details are declared by no activity: the record does not claim them (ROPA-A30-001 does)
+    assert "user.financial.bank_account" not in category.message
     assert _hits(findings, "ROPA-A13-003") == ["helpdesk-in"]
     countries = {(f.item_id, f.message.split("(")[1][:2]) for f in findings if f.rule_id == "ROPA-A13-004"}
     assert ("crm-helpdesk", "IN") in countries and ("crm-backup", "IE") in countries
@@ -76,6 +80,13 @@ def test_processing_the_notice_does_not_disclose(catalog):
     assert _hits(findings, "ROPA-A13-005") == ["acme"]
     assert _hits(findings, "ROPA-A13-007") == ["rights:17", "rights:18", "rights:20"]
     assert _hits(findings, "ROPA-A13-006") == ["purposes:essential.service.operations"]
+
+
+def test_a_category_the_activity_declares_is_compared(catalog):
+    notice = covering_notice() | {"categories": ["user.contact", "user.name"]}
+    assert _hits(_findings(catalog, notice), "ROPA-A13-002") == []
+    declared = _findings(catalog, notice, declared=("user.financial.bank_account",))
+    assert "user.financial.bank_account" in next(f.message for f in declared if f.rule_id == "ROPA-A13-002")
 
 
 def test_worldwide_transfers_cover_every_country(catalog):

@@ -16,7 +16,15 @@ import pytest
 from openpyxl import load_workbook
 
 from catalog.apply import apply_spec
-from catalog.record import CONTROLLER_COLUMNS, CONTROLLER_SECTIONS, PROCESSOR_COLUMNS, TRANSFER_HEADINGS, Record, build_record
+from catalog.record import (
+    CONTROLLER_COLUMNS,
+    CONTROLLER_SECTIONS,
+    PROCESSOR_COLUMNS,
+    SECTION_CATALOGUE,
+    TRANSFER_HEADINGS,
+    Record,
+    build_record,
+)
 from catalog.specs import CatalogSpec
 from exports.workbook import (
     CNIL_REGISTER_SHEET,
@@ -37,6 +45,9 @@ from exports.workbook import (
     write_workbook,
 )
 from tests.factories import small_spec_data
+
+#: A generation time for tests that compare files: without one the workbook says when it was written.
+FIXED_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
 def _record(catalog, **kwargs) -> Record:
@@ -75,7 +86,9 @@ def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
     assert ws["A6"].value == "Key" and ws["D6"].value == "Kept under: UK GDPR, EU GDPR"
     # row 9: the 30 headings in order, A..AD
     assert [ws.cell(9, n).value for n in range(1, 31)] == [c.heading for c in CONTROLLER_COLUMNS]
-    assert ws["AD9"].value == "Reasons for not adhering to policy document (if applicable)" and ws["AE9"].value is None
+    assert ws["AD9"].value == "Reasons for not adhering to policy document (if applicable)"
+    # after the template: the activity, named as the annex sheets name it
+    assert (ws["AE8"].value, ws["AE9"].value, ws["AE10"].value, ws["AF9"].value) == (SECTION_CATALOGUE, "Processing activity", "Client management", None)
     # row 8: section headings, merged across their columns
     first_of_section = {}
     for column in CONTROLLER_COLUMNS:
@@ -85,10 +98,10 @@ def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
     assert {"A8:K8", "L8:R8", "U8:W8", "X8:Y8", "Z8:AD8"} <= merged
     # one data row per controller activity, from row 10
     assert ws["A10"].value == "Sales" and ws["L10"].value == "Contract (Art 6(1)(b))"
-    assert "Cloudco Inc (US)" in ws["F10"].value
+    assert "Cloudco Inc (United States)" in ws["F10"].value  # countries by name, as elsewhere
     assert ws.max_row == 10
     assert ws.freeze_panes == "A10"
-    assert ws.auto_filter.ref == "A9:AD10"
+    assert ws.auto_filter.ref == "A9:AE10"
     assert ws["B10"].alignment.wrap_text
 
 
@@ -100,6 +113,7 @@ def test_required_headings_are_styled_apart(workbook_path):
     for column in CONTROLLER_COLUMNS:
         assert fill(f"{column.letter}9") == (required if column.required else optional), column.heading
     assert ws["A9"].font.b
+    assert fill("AE9") == optional  # not an ICO template column
     assert (fill("B6"), fill("C6")) == (required, optional)  # the legend
     assert ws["B9"].comment.text.startswith("Art 30(1)(b)")
 
@@ -115,6 +129,9 @@ def test_widths_are_fitted_within_a_cap(workbook_path):
 def test_processor_transfer_and_system_sheets(workbook_path):
     workbook = load_workbook(workbook_path)
     processors = workbook[PROCESSOR_SHEET]
+    # Art 30(2)(a): the organisation keeping this record is the processor; the rows are its controllers
+    assert (processors["B1"].value, processors["B2"].value) == ("Processor", "Acme IT Ltd")
+    assert load_workbook(workbook_path)[CONTROLLER_SHEET]["B1"].value == "Controller"
     assert [processors.cell(9, n).value for n in range(1, len(PROCESSOR_COLUMNS) + 1)] == [c.heading for c in PROCESSOR_COLUMNS]
     assert processors.max_row == 10 and processors["A10"].value.startswith("Client A plc")
     assert processors.freeze_panes == "A10"
@@ -129,13 +146,26 @@ def test_processor_transfer_and_system_sheets(workbook_path):
 
 
 def test_document_properties_and_bytes_are_stable(loaded_catalog, tmp_path):
+    """The same record written with the same time gives the same bytes (tests and as-of exports rely on it)."""
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    write_workbook(_record(loaded_catalog), first)
-    write_workbook(_record(loaded_catalog), second)
+    write_workbook(_record(loaded_catalog), first, generated_at=FIXED_TIME)
+    write_workbook(_record(loaded_catalog), second, generated_at=FIXED_TIME)
     assert first.read_bytes() == second.read_bytes()
     properties = load_workbook(first).properties
     assert properties.creator == "ropa-catalog"
-    assert properties.created == properties.modified == datetime(2020, 1, 1)
+    assert properties.created == properties.modified == datetime(2026, 11, 25, 9, 30)
+
+
+def test_a_record_of_now_says_when_it_was_written(loaded_catalog, tmp_path):
+    """`ropa export ropa`, `ropa demo` and the dashboard download build a record of now (no
+    generated_at, so a record the dashboard keeps can be written later): the writer's clock."""
+    before = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    write_workbook(_record(loaded_catalog), tmp_path / "now.xlsx")
+    after = datetime.now(UTC).replace(tzinfo=None)
+    workbook = load_workbook(tmp_path / "now.xlsx")
+    assert before <= workbook.properties.created <= after
+    cover = {row[0]: row[1] for row in _table(workbook[COVER_SHEET]) if row[0]}
+    assert cover["Generated at"] == workbook.properties.created.isoformat() + "Z"
 
 
 def test_generation_time_and_streams(loaded_catalog, tmp_path):
@@ -244,6 +274,8 @@ def test_cover_names_the_record_and_its_catalogue_state(loaded_catalog, tmp_path
     values = {row[0]: row[1] for row in _table(workbook[COVER_SHEET]) if row[0]}
     assert values["Organisation"].startswith("Acme IT Ltd")
     assert values["Data Protection Officer"] == "Dee Pio, dpo@acme.example"
+    assert values["UK representative"].startswith("Not applicable (organisation established in United Kingdom")
+    assert values["EU representative"] == "Not recorded"
     assert values["Regimes covered"] == "UK GDPR, EU GDPR"
     assert values["Generated at"] == "2026-11-25T09:30:00Z"
     assert values["Catalogue revision"].startswith(f"revision {record.revision.revision} (")
@@ -338,8 +370,9 @@ def test_cnil_layout_from_the_same_record(loaded_catalog, tmp_path):
                     "Categories of data subjects", "Recipients", "Security measures", "Transfers outside the EU"):
         assert section in sheet
     assert sheet["Reference"] == "client-management" and sheet["Data protection officer"] == "Dee Pio, dpo@acme.example"
-    assert sheet["Bank Account Information"] == "6 years after contract end"
-    assert sheet["Countries"] == "India; United States"
+    assert sheet["Name"] == sheet["User Contact Email"] == "6 years after contract end"
+    assert "Bank Account Information" not in sheet  # held in the CRM, declared by no activity
+    assert sheet["Countries"] == record.controller_rows[0].third_countries and "Ireland (UK GDPR)" in sheet["Countries"]
     assert not any(re.search(r"<f[ >/]", xml) for xml in _sheet_xml(path).values())
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from catalog.apply import apply_spec
-from catalog.record import CONTROLLER_COLUMNS, INVENTORY_HEADINGS, SYSTEM_HEADINGS, Record, build_record
+from catalog.record import CONTROLLER_SHEET_COLUMNS, INVENTORY_HEADINGS, SYSTEM_HEADINGS, Record, build_record
 from catalog.specs import CatalogSpec
 from exports.workbook import CONTROLLER_SHEET, HEADING_ROW, INVENTORY_SHEET, SYSTEMS_SHEET, write_workbook
 from tests.factories import small_spec_data
@@ -48,9 +48,9 @@ def test_libreoffice_reads_the_cells_and_runs_no_formula(hostile_record, tmp_pat
             return list(csv.reader(handle))
 
     controller = sheet(CONTROLLER_SHEET)
-    assert controller[HEADING_ROW - 1][: len(CONTROLLER_COLUMNS)] == [column.heading for column in CONTROLLER_COLUMNS]
+    assert controller[HEADING_ROW - 1][: len(CONTROLLER_SHEET_COLUMNS)] == [column.heading for column in CONTROLLER_SHEET_COLUMNS]
     row = hostile_record.controller_rows[0]
-    assert controller[HEADING_ROW][: len(CONTROLLER_COLUMNS)] == row.cells()
+    assert controller[HEADING_ROW][: len(CONTROLLER_SHEET_COLUMNS)] == row.cells()
     assert controller[HEADING_ROW][0] == "-1+2"  # not evaluated to 1
     systems = sheet(SYSTEMS_SHEET)
     assert systems[0] == list(SYSTEM_HEADINGS)
@@ -62,7 +62,7 @@ def test_pandas_reads_the_controller_sheet_and_the_tables(hostile_record, tmp_pa
     workbook = tmp_path / "ropa.xlsx"
     write_workbook(hostile_record, workbook)
     controller = pd.read_excel(workbook, sheet_name=[CONTROLLER_SHEET], header=HEADING_ROW - 1)[CONTROLLER_SHEET]
-    assert list(controller.columns) == [column.heading for column in CONTROLLER_COLUMNS]
+    assert list(controller.columns) == [column.heading for column in CONTROLLER_SHEET_COLUMNS]
     assert len(controller) == len(hostile_record.controller_rows) == 1
     first = controller.iloc[0]
     assert first["Business function"] == "-1+2" and first["Article 6 lawful basis for processing personal data"] == "Contract (Art 6(1)(b))"

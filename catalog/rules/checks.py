@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from catalog.graph import NodeKind, node_key
 from catalog.jurisdictions import Regime
 from catalog.models import ProcessingActivity
+from catalog.record import automated_decisions
 from catalog.rules.context import (
     ITEM_ACTIVITY,
     ITEM_FIELD,
@@ -69,9 +70,11 @@ def activity_without_lawful_basis(facts: CatalogFacts) -> Iterator[Issue]:
 @rule("ROPA-A9-001", title="Special category data without an Article 9 condition", article="Art 9(2)", severity=Severity.HIGH,
       help_uri=UK_GDPR_ARTICLE.format(9))
 def special_category_without_condition(facts: CatalogFacts) -> Iterator[Issue]:
-    """Article 9(1) data (declared, on the activity's systems' fields or on its flows) needs an Article 9(2) condition."""
+    """Article 9(1) data the record states for the activity (declared or on its flows; its systems' when it
+    declares none) needs an Article 9(2) condition. Special category data in a shared system that no activity
+    using it declares is ROPA-A30-001's, at HIGH."""
     for activity in _controller_activities(facts):
-        special = {key for key in facts.activity_categories(activity.id) if facts.taxonomy.article9_category(key)}
+        special = {key for key in facts.stated_categories(activity.id) if facts.taxonomy.article9_category(key)}
         if special and not activity.article9_condition:
             yield Issue(ITEM_ACTIVITY, activity.id,
                         f"Activity '{activity.id}' processes special category data ({_labels(facts.taxonomy, special)}) with no Article 9(2) condition.",
@@ -101,7 +104,7 @@ def schedule1_condition_missing(facts: CatalogFacts) -> Iterator[Issue]:
 def criminal_data_without_authority(facts: CatalogFacts) -> Iterator[Issue]:
     """Criminal convictions and offences data may be processed only under official authority or law (UK: DPA 2018 s10)."""
     for activity in _controller_activities(facts):
-        criminal = {key for key in facts.activity_categories(activity.id) if facts.taxonomy.article10_category(key)}
+        criminal = {key for key in facts.stated_categories(activity.id) if facts.taxonomy.article10_category(key)}
         if criminal and not activity.article10_authority:
             yield Issue(ITEM_ACTIVITY, activity.id,
                         f"Activity '{activity.id}' processes criminal offence data ({_labels(facts.taxonomy, criminal)}) with no Article 10 authority recorded.",
@@ -266,6 +269,46 @@ def system_data_without_purpose(facts: CatalogFacts) -> Iterator[Issue]:
                     "Add the system to the activity that uses the data, or stop collecting the fields.", system.source_ref)
 
 
+@rule("ROPA-A30-001", title="Personal data held in a system that no activity using it declares", article="Art 30(1)(c)",
+      severity=Severity.LOW, help_uri=UK_GDPR_ARTICLE.format(30))
+def held_category_not_declared(facts: CatalogFacts) -> Iterator[Issue]:
+    """The record states for each activity what it declares and its flows carry, not all that its
+    systems hold (a shared SIEM or office suite would put every category into every row). A category
+    held in a system that no activity using the system states is data the record does not account
+    for: the DPO decides which activity processes it, or whether it should be held at all. Special
+    category or criminal offence data no activity accounts for has no Article 9 condition or Article 10
+    authority on record either: HIGH. One finding per system, the fix being per system."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for activity_id, system_ids in facts.activity_systems.items():
+        for system_id in system_ids:
+            users[system_id].add(activity_id)
+    for flow in facts.flows.values():
+        if flow.activity_id in facts.activities:
+            for system_id in (flow.source_system_id, flow.target_system_id):
+                if system_id:
+                    users[system_id].add(flow.activity_id)
+    stated: dict[str, set[str]] = {}
+    for system_id, activity_ids in sorted(users.items()):
+        system = facts.systems.get(system_id)
+        if system is None:
+            continue
+        for activity_id in activity_ids - stated.keys():
+            stated[activity_id] = facts.stated_categories(activity_id)
+        accounted = set().union(*(stated[a] for a in activity_ids))
+        missing = sorted(
+            key for key in facts.system_categories(system_id)
+            if _is_personal(key) and not any(Taxonomy.overlaps(a, key) for a in accounted)
+        )
+        if not missing:
+            continue
+        sensitive = any(facts.taxonomy.article9_category(key) or facts.taxonomy.article10_category(key) for key in missing)
+        yield Issue(ITEM_SYSTEM, system_id,
+                    f"System '{system_id}' ({system.name}) holds {_labels(facts.taxonomy, missing)}, which no activity using it "
+                    f"({', '.join(sorted(activity_ids))}) declares or carries in a flow: the record does not account for this data.",
+                    "Declare each category on the activity that processes it (data_categories), or stop holding it in the system.",
+                    system.source_ref, Severity.HIGH if sensitive else None)
+
+
 @rule("ROPA-A30-002", title="Activity declares a category none of its systems holds", article="Art 30(1)(c)", severity=Severity.LOW,
       help_uri=UK_GDPR_ARTICLE.format(30))
 def declared_category_not_held(facts: CatalogFacts) -> Iterator[Issue]:
@@ -276,7 +319,7 @@ def declared_category_not_held(facts: CatalogFacts) -> Iterator[Issue]:
             continue
         held = set().union(*(facts.system_categories(s) for s in system_ids))
         for key in sorted(activity.data_categories or ()):
-            if not any(Taxonomy.covers(key, h) or Taxonomy.covers(h, key) for h in held):
+            if not any(Taxonomy.overlaps(key, h) for h in held):
                 yield Issue(ITEM_ACTIVITY, activity.id,
                             f"Activity '{activity.id}' declares '{key}', which none of its systems ({', '.join(system_ids)}) holds.",
                             "Catalogue the field that holds it, add the system that holds it to the activity, or remove the category.",
@@ -314,14 +357,14 @@ def childrens_data_not_declared(facts: CatalogFacts) -> Iterator[Issue]:
 
 def dpia_criteria(facts: CatalogFacts, activity: ProcessingActivity) -> list[str]:
     """The WP248 criteria the catalogue can detect for an activity (two or more: a DPIA is likely needed)."""
-    categories = facts.activity_categories(activity.id)
+    categories = facts.stated_categories(activity.id)
     purposes = activity.purposes or ()
     criteria = []
     if any(facts.taxonomy.article9_category(k) or facts.taxonomy.article10_category(k) for k in categories):
         criteria.append("special category or criminal offence data")
-    if activity.automated_decision_making:
+    if automated_decisions(activity.automated_decision_making):
         criteria.append("automated decision-making")
-    subjects = facts.activity_subjects(activity.id)
+    subjects = facts.stated_subjects(activity.id)
     if subjects & set(VULNERABLE_SUBJECTS) or any(facts.taxonomy.is_childrens_data(k) for k in categories):
         criteria.append("vulnerable data subjects")
     if any(Taxonomy.covers(use, p) for use in MONITORING_USES for p in purposes):

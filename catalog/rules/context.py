@@ -25,6 +25,7 @@ from catalog.models import (
     ProcessingActivity,
     System,
 )
+from catalog.record import stated_keys
 from catalog.taxonomy import Taxonomy, load_taxonomy
 from catalog.transfer_assessment import TransferRequirements, assess_transfer
 from catalog.transfers import Transfer, derive_transfers
@@ -159,19 +160,35 @@ class CatalogFacts:
         """Categories on the fields of a system (computed once per system)."""
         return self._system_categories.get(system_id, frozenset())
 
+    def _carried(self, activity_id: str) -> set[str]:
+        return {key for flow in self.activity_flows(activity_id) for key in flow.data_categories or ()}
+
+    def held_categories(self, activity_id: str) -> set[str]:
+        """Every category on the fields of the activity's systems, whichever purpose put it there."""
+        return set().union(*(self.system_categories(system_id) for system_id in self.activity_systems.get(activity_id, ())))
+
     def activity_categories(self, activity_id: str) -> set[str]:
-        """Declared categories, plus those on its systems' fields and carried by its flows (as the record does)."""
-        categories = set(self.activities[activity_id].data_categories or ())
-        for system_id in self.activity_systems.get(activity_id, ()):
-            categories |= self.system_categories(system_id)
-        for flow in self.activity_flows(activity_id):
-            categories.update(flow.data_categories or ())
-        return categories
+        """Every category the activity can reach: declared, held in its systems, carried by its flows.
+        For finding data (the DSAR map), where missing a place is worse than naming too many; the
+        record, and the rules that compare something with it, use :meth:`stated_categories`."""
+        return set(self.activities[activity_id].data_categories or ()) | self.held_categories(activity_id) | self._carried(activity_id)
+
+    def stated_categories(self, activity_id: str) -> set[str]:
+        """The categories the record states for the activity (:func:`catalog.record.stated_keys`):
+        declared plus carried by its flows; its systems' only when it declares none."""
+        declared = self.activities[activity_id].data_categories or ()
+        return stated_keys(declared, self._carried(activity_id), lambda: self.held_categories(activity_id))[0]
+
+    def _held_subjects(self, activity_id: str) -> set[str]:
+        return {
+            subject for system_id in self.activity_systems.get(activity_id, ())
+            for dataset in self.system_datasets(system_id) for subject in dataset.data_subjects or ()
+        }
 
     def activity_subjects(self, activity_id: str) -> set[str]:
-        """Declared data subjects plus those of the datasets in its systems."""
-        subjects = set(self.activities[activity_id].data_subjects or ())
-        for system_id in self.activity_systems.get(activity_id, ()):
-            for dataset in self.system_datasets(system_id):
-                subjects.update(dataset.data_subjects or ())
-        return subjects
+        """Every data subject the activity can reach: declared plus those of its systems' datasets."""
+        return set(self.activities[activity_id].data_subjects or ()) | self._held_subjects(activity_id)
+
+    def stated_subjects(self, activity_id: str) -> set[str]:
+        """The data subjects the record states: declared, else those of its systems' datasets."""
+        return stated_keys(self.activities[activity_id].data_subjects or (), (), lambda: self._held_subjects(activity_id))[0]

@@ -16,9 +16,8 @@ from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
-from catalog.jurisdictions import TransferStatus
 from catalog.models import Party
-from catalog.record import rights_available
+from catalog.record import THIRD_COUNTRY, automated_decisions, rights_available
 from catalog.rules.context import ITEM_ACTIVITY, ITEM_PARTY, ITEM_TRANSFER, CatalogFacts
 from catalog.rules.model import UK_GDPR_ARTICLE, Issue, Severity, rule
 from catalog.specs.privacy_notice import PrivacyNoticeSpec
@@ -33,8 +32,6 @@ PERSONAL_DATA_ROOT = "user"
 #: Parties that are not recipients of the organisation's own processing: the client controllers
 #: it processes for (their notice covers that processing).
 NOT_RECIPIENTS = frozenset({PartyRole.CLIENT_CONTROLLER.value})
-#: Transfer statuses that are no transfer to a third country for Article 13(1)(f).
-NOT_THIRD_COUNTRY = frozenset({TransferStatus.DOMESTIC.value, TransferStatus.WITHIN_EEA.value})
 
 NOTICE_FIX = "Disclose it in the privacy notice and add it to organisation.privacy_notice, or correct the catalogue."
 
@@ -63,7 +60,7 @@ def _labels(facts: CatalogFacts, kind: TaxonomyKind, keys: Iterable[str]) -> str
 
 
 def _personal_categories(facts: CatalogFacts, activity_id: str) -> set[str]:
-    return {key for key in facts.activity_categories(activity_id) if Taxonomy.covers(PERSONAL_DATA_ROOT, key)}
+    return {key for key in facts.stated_categories(activity_id) if Taxonomy.covers(PERSONAL_DATA_ROOT, key)}
 
 
 def _notice_ref(facts: CatalogFacts) -> str | None:
@@ -94,12 +91,13 @@ def _recipient_parties(facts: CatalogFacts) -> dict[str, Party]:
 
 
 def _third_country_transfers(facts: CatalogFacts):
-    """Transfers of the organisation's own processing to a third country under a regime it keeps."""
+    """Transfers of the organisation's own processing to a third country under a regime it keeps
+    (adequate or not: Art 13(1)(f)), judged as the record's third-countries column judges them."""
     controller_ids = {a.id for a in _controller_activities(facts)}
     for transfer in facts.transfers:
         if transfer.activity_id is not None and transfer.activity_id not in controller_ids:
             continue
-        if any(str(transfer.assessment(regime).status) not in NOT_THIRD_COUNTRY for regime in transfer.regimes):
+        if any(transfer.assessment(regime).status in THIRD_COUNTRY for regime in transfer.regimes):
             yield transfer
 
 
@@ -121,7 +119,9 @@ def purpose_not_disclosed(facts: CatalogFacts) -> Iterator[Issue]:
 @rule("ROPA-A13-002", title="Category of personal data not disclosed in the privacy notice", article="Art 14(1)(d); Art 13(1)(c)",
       severity=Severity.MEDIUM, help_uri=UK_GDPR_ARTICLE.format(14))
 def category_not_disclosed(facts: CatalogFacts) -> Iterator[Issue]:
-    """Where data is not obtained from the individual the notice must name its categories; a category an activity processes (declared, on its systems' fields or on its flows) that the notice does not name is undisclosed."""
+    """Where data is not obtained from the individual the notice must name its categories; a category the record
+    states for an activity (declared or on its flows; its systems' when it declares none) that the notice does not
+    name is undisclosed. Data held but stated by no activity is ROPA-A30-001's until an activity declares it."""
     notice = notice_of(facts)
     if notice is None:
         return
@@ -192,7 +192,7 @@ def disclosed_but_not_found(facts: CatalogFacts) -> Iterator[Issue]:
     purposes = {key for a in activities for key in a.purposes or ()}
     categories = {key for a in activities for key in _personal_categories(facts, a.id)}
     categories |= {key for system_id in facts.systems for key in facts.system_categories(system_id) if Taxonomy.covers(PERSONAL_DATA_ROOT, key)}
-    subjects = {key for a in activities for key in facts.activity_subjects(a.id)}
+    subjects = {key for a in activities for key in facts.stated_subjects(a.id)}
     roles = {party.role for party in _recipient_parties(facts).values()}
     countries = {t.destination for t in _third_country_transfers(facts)}
     ref = _notice_ref(facts)
@@ -231,7 +231,8 @@ def right_not_described(facts: CatalogFacts) -> Iterator[Issue]:
     missing: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for activity in _controller_activities(facts):
-        for right in rights_available(activity.lawful_basis, automated_decision_making=bool(activity.automated_decision_making)):
+        automated = bool(automated_decisions(activity.automated_decision_making))
+        for right in rights_available(activity.lawful_basis, automated_decision_making=automated):
             number = right.article.removeprefix("Art ").strip()
             if number.lower() not in described and number.split("(")[0] not in described:
                 missing.setdefault(number, []).append(activity.id)
