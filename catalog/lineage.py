@@ -334,20 +334,9 @@ def _step(view: nx.MultiDiGraph, graph: CatalogGraph, source: str, target: str) 
 HELD_IN = "held in"
 
 
-@_per_graph
-def _carrying(graph: CatalogGraph, categories: tuple[str, ...]) -> list[tuple[str, str, dict]]:
-    """The system-level lineage edges that carry one of ``categories`` or do not say what they
-    carry (fields share a few category sets, so each set is filtered once per graph)."""
-    return [
-        (source, target, data) for source, target, data in lineage_view(graph, NodeKind.SYSTEM).edges(data=True)
-        if not data.get("categories") or any(Taxonomy.overlaps(a, b) for a in data["categories"] for b in categories)
-    ]
-
-
-def _field_view(graph: CatalogGraph, start: str, direction: Direction) -> nx.MultiDiGraph:
-    """The graph a field query runs on: the field lineage around ``start``, a hop between each of
-    those fields and the system holding it (field to system downstream, system to field upstream),
-    and the flows that carry one of the start field's categories or do not say what they carry."""
+def _near_field(graph: CatalogGraph, start: str, direction: Direction) -> nx.MultiDiGraph:
+    """The small part of a field query: the field lineage around ``start`` and a hop between each
+    of those fields and the system holding it (field to system downstream, system to field upstream)."""
     lineage_only = lineage_view(graph, NodeKind.FIELD)
     if start in lineage_only:
         around = nx.descendants(lineage_only, start) if direction == Direction.DOWNSTREAM else nx.ancestors(lineage_only, start)
@@ -355,19 +344,51 @@ def _field_view(graph: CatalogGraph, start: str, direction: Direction) -> nx.Mul
     else:
         view = nx.MultiDiGraph()
         view.add_node(start, **graph.node(start))
-    wanted = graph.node(start).get("categories", ())
     for field_key in list(view.nodes):
         field = graph.node(field_key)
         system = node_key(NodeKind.SYSTEM, field["system_id"])
         ends = (field_key, system) if direction == Direction.DOWNSTREAM else (system, field_key)
+        view.add_node(system, **graph.node(system))
         view.add_edge(*ends, via=HELD_IN, categories=field.get("categories", ()), pseudonymised=bool(field.get("pseudonymised")))
-    if not wanted:
-        return view  # not personal data as catalogued: no flow is known to carry it
-    view.add_edges_from(_carrying(graph, tuple(sorted(wanted))))
-    for key in view.nodes:
-        if not view.nodes[key]:
-            view.nodes[key].update(graph.node(key))
     return view
+
+
+def _carrying(graph: CatalogGraph, categories: tuple[str, ...]) -> nx.MultiDiGraph:
+    """The system-level lineage edges that carry one of ``categories`` or do not say what they
+    carry: a filtered view, so a query only looks at the edges it walks."""
+    flows = lineage_view(graph, NodeKind.SYSTEM)
+
+    def carries(u: str, v: str, k: Any) -> bool:
+        carried = flows.edges[u, v, k].get("categories", ())
+        return not carried or any(Taxonomy.overlaps(a, b) for a in carried for b in categories)
+
+    return nx.subgraph_view(flows, filter_edge=carries)
+
+
+def _field_closure(graph: CatalogGraph, start: str, direction: Direction, depth: int | None) -> list[LineageNode]:
+    """A field's lineage, then the flows that carry its categories from each system holding a field
+    reached: shortest paths in the small field part, continued by shortest paths in the flows."""
+    downstream = direction == Direction.DOWNSTREAM
+    near = _near_field(graph, start, direction)
+    walked = nx.single_source_shortest_path(near if downstream else near.reverse(copy=False), start, cutoff=depth)
+    wanted = tuple(sorted(graph.node(start).get("categories", ())))
+    far = _carrying(graph, wanted) if wanted else None  # no categories: no flow is known to carry it
+    if far is not None:
+        walk_far = far if downstream else far.reverse(copy=False)
+        for system in sorted(key for key in list(walked) if key in far):
+            head = walked[system]
+            left = None if depth is None else depth - (len(head) - 1)
+            for key, tail in nx.single_source_shortest_path(walk_far, system, cutoff=left).items():
+                if key not in walked or len(head) + len(tail) - 1 < len(walked[key]):
+                    walked[key] = head + tail[1:]
+    nodes = []
+    for key, path in walked.items():
+        if key == start:
+            continue
+        path = path if downstream else path[::-1]
+        steps = tuple(_step(near if near.has_edge(a, b) else far, graph, a, b) for a, b in zip(path, path[1:]))
+        nodes.append(LineageNode(key, str(graph.node(key)["kind"]), _label(graph, key), direction, tuple(path), steps))
+    return nodes
 
 
 def _closure(view: nx.MultiDiGraph, graph: CatalogGraph, start: str, direction: Direction, depth: int | None) -> list[LineageNode]:
@@ -396,7 +417,7 @@ def lineage(graph: CatalogGraph, node: str, direction: Direction | str = Directi
     directions = [Direction.DOWNSTREAM, Direction.UPSTREAM] if direction == Direction.BOTH else [direction]
     nodes = [
         found for d in directions
-        for found in _closure(_field_view(graph, start, d) if kind == NodeKind.FIELD else lineage_view(graph, kind), graph, start, d, depth)
+        for found in (_field_closure(graph, start, d, depth) if kind == NodeKind.FIELD else _closure(lineage_view(graph, kind), graph, start, d, depth))
     ]
     nodes.sort(key=lambda n: (n.direction != Direction.DOWNSTREAM, n.depth, n.key))
     on_paths = {start} | {key for n in nodes for key in n.path}
