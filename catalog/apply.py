@@ -179,6 +179,14 @@ def insert_many(session: Session, table, columns: Sequence[str], rows: Iterable[
         cursor.executemany(str(compiled), parameters)
 
 
+def _same_facts(kept: Any, reported: Any) -> bool:
+    """Whether two values state the same: lists of keys or measures in another order do (a
+    spreadsheet lists categories alphabetically, a manifest in the order written)."""
+    if isinstance(kept, list) and isinstance(reported, list) and all(isinstance(item, str) for item in (*kept, *reported)):
+        return sorted(kept) == sorted(reported)
+    return kept == reported
+
+
 class _BulkRow:
     """A row of a bulk-inserted table: attribute access over the dict of its columns, which it
     takes as its own (no copy; ``vars(row)`` is that dict)."""
@@ -327,7 +335,7 @@ class _Writer:
         table, ident = model.__tablename__, str(_identity(model, row))
         for name, reported in values.items():
             kept = getattr(row, name)
-            if kept == reported:
+            if _same_facts(kept, reported):
                 continue
             existing = self.session.exec(select(Conflict).where(
                 Conflict.entity == table, Conflict.entity_id == ident, Conflict.field == name,

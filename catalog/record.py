@@ -167,8 +167,14 @@ ACTIVITY_COLUMN = RecordColumn(
     len(CONTROLLER_COLUMNS) + 1, column_letter(len(CONTROLLER_COLUMNS) + 1), "Processing activity", SECTION_CATALOGUE, False,
     "Art 30(1); not an ICO template column: the name every sheet of this record gives the activity", "activity_label",
 )
-#: The controller record's columns as written: the template's 30, then the activity.
-CONTROLLER_SHEET_COLUMNS: tuple[RecordColumn, ...] = (*CONTROLLER_COLUMNS, ACTIVITY_COLUMN)
+#: Then (AF) the activity's id, as the catalogue, the CLI and the dashboard know it: reading the
+#: workbook back (``ropa ingest ropa-sheet``) finds the same activities by it.
+ACTIVITY_ID_COLUMN = RecordColumn(
+    len(CONTROLLER_COLUMNS) + 2, column_letter(len(CONTROLLER_COLUMNS) + 2), "Activity id", SECTION_CATALOGUE, False,
+    "Not an ICO template column: the activity's id in the catalogue", "activity_id",
+)
+#: The controller record's columns as written: the template's 30, then the activity and its id.
+CONTROLLER_SHEET_COLUMNS: tuple[RecordColumn, ...] = (*CONTROLLER_COLUMNS, ACTIVITY_COLUMN, ACTIVITY_ID_COLUMN)
 
 #: The processor record (Article 30(2)), one row per client controller, as the ICO processor template.
 PROCESSOR_COLUMNS: tuple[RecordColumn, ...] = _columns([
@@ -392,7 +398,7 @@ class ControllerRow:
     activity_label: str = ""
 
     def cells(self) -> list[str]:
-        """The 30 cells in template order (A to AD), then the activity (AE)."""
+        """The 30 cells in template order (A to AD), then the activity (AE) and its id (AF)."""
         return [getattr(self, column.key) for column in CONTROLLER_SHEET_COLUMNS]
 
     def as_dict(self) -> dict[str, str]:

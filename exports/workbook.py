@@ -3,7 +3,7 @@
 ICO layout (the default): "Cover" (who keeps the record, regimes, generation time, catalogue
 revision, content hash, colour key), "Controller record" (ICO controller template: contact block
 in rows 1-6, section headings in row 8, the 30 column headings in row 9, one activity per row from
-row 10, then column AE naming the activity as the annex sheets do), "Processor record" (Article
+row 10, then columns AE and AF naming the activity as the annex sheets do and giving its id), "Processor record" (Article
 30(2), same layout, the organisation's block titled "Processor"), then the annexes: "International transfers",
 "Systems and locations", "Data inventory", "Recipients and sub-processors", "Retention schedule",
 "Security measures" and "Taxonomy". A hidden "Lists" sheet holds the drop-down values of the

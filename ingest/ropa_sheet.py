@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 from catalog.jurisdictions import UnknownCountryError, load_jurisdictions
 from catalog.record import CONTROLLER_COLUMNS
 from catalog.specs import CatalogSpec
+from catalog.specs.common import ID_PATTERN
 from catalog.store import Catalog
 from catalog.suggest import nearest
 from catalog.taxonomy import TaxonomyKind, load_taxonomy
@@ -54,6 +55,9 @@ DATA_USES_PREFIX = "data uses:"
 EXPORT_DEFAULTS = {"automated_decision_making": {"no"}, "source_of_data": {"collected from the data subject"}}
 ICO_RETENTION_HEADING = next(column.heading for column in CONTROLLER_COLUMNS if column.key == "retention")
 DATASET_RETENTION_LINE = re.compile(r"^[^:\n]+ / [^:\n]+: ")
+ACTIVITY_ID = re.compile(ID_PATTERN)
+#: The regime our export notes after a country that is a third country under one regime only.
+REGIME_NOTE = re.compile(r"\s*\((?:UK|EU) GDPR\)$")
 YES, NO = {"yes", "y", "true", "required"}, {"no", "n", "false", "not required"}
 
 #: Record columns (catalog.record keys) -> the field each fills here; "derived" columns are recomputed by the catalogue.
@@ -75,6 +79,7 @@ _ICO_KEYS = {
 #: Headings of home-made sheets, beside the ICO template's own (compared without case or punctuation).
 _SYNONYMS: dict[str, list[str]] = {
     "activity": ["Activity", "Processing activity", "Activity name", "Name of processing activity", "Processing operation"],
+    "activity_id": ["Activity id", "Activity reference", "Activity ref"],
     "business_function": ["Department", "Business area", "Business unit", "Function", "Team"],
     "purpose": ["Purpose", "Purposes", "Purposes of processing", "Purpose of the processing", "Processing purpose", "Purpose(s)"],
     "data_subjects": ["Data subjects", "Categories of data subjects", "Data subject categories", "Individuals", "Categories of individuals"],
@@ -207,10 +212,26 @@ class _RowReader:
         self.warn(row, "dpia_progress", f"'{cell}' is not a DPIA progress", nearest_label(cell, DpiaProgress))
         return None
 
+    def activity_id(self, row: TableRow, taken: set[str]) -> str | None:
+        """The id the sheet gives the activity (our export's 'Activity id' column), so that reading
+        the record back finds the same activities; None when there is none, or it cannot be used."""
+        ident = self.table.value(row, "activity_id")
+        if not ident:
+            return None
+        if not ACTIVITY_ID.fullmatch(ident):
+            self.warn(row, "activity_id", f"'{ident}' is not an activity id (lower-case letters, digits, '-' and '_'): an id is made from the purpose", slug(ident) or None)
+            return None
+        if ident in taken:
+            self.warn(row, "activity_id", f"activity id '{ident}' is on an earlier row too: this row gets an id made from its purpose")
+            return None
+        taken.add(ident)
+        return ident
+
     def countries(self, row: TableRow) -> None:
-        """Third countries named in the sheet: checked and reported, since the record derives them from flows."""
+        """Third countries named in the sheet: checked and reported, since the record derives them from flows.
+        Our export notes the regime under which an adequate country is a third country ('Ireland (UK GDPR)')."""
         codes: list[str] = []
-        for value in split_cell(self.table.value(row, "third_countries")):
+        for value in (REGIME_NOTE.sub("", cell) for cell in split_cell(self.table.value(row, "third_countries"))):
             if self.jurisdictions.region(value) is not None:
                 continue
             try:
@@ -262,7 +283,11 @@ def read_activities(table: Table) -> tuple[list[dict], list[int], list[LocatedEr
             continue
         function = table.value(row, "business_function")
         name = table.value(row, "activity") or (purpose_lines[0] if purpose_lines else load_taxonomy().label(TaxonomyKind.DATA_USE, uses[0]))
-        ident = unique_id(slug(f"{function} {purpose_lines[0] if purpose_lines else name}") or "activity", taken)
+        ident = reader.activity_id(row, taken)
+        if ident is None:
+            ident = unique_id(slug(f"{function} {purpose_lines[0] if purpose_lines else name}") or "activity", taken)
+        else:
+            name = name.removesuffix(f" ({ident})")  # our export names an activity 'Name (id)' where names repeat
         data: dict = {"id": ident, "name": " ".join(name.split()), "purpose": "\n".join(purpose_lines)}
         if function:
             data["business_function"] = function

@@ -88,7 +88,8 @@ def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
     assert [ws.cell(9, n).value for n in range(1, 31)] == [c.heading for c in CONTROLLER_COLUMNS]
     assert ws["AD9"].value == "Reasons for not adhering to policy document (if applicable)"
     # after the template: the activity, named as the annex sheets name it
-    assert (ws["AE8"].value, ws["AE9"].value, ws["AE10"].value, ws["AF9"].value) == (SECTION_CATALOGUE, "Processing activity", "Client management", None)
+    assert (ws["AE8"].value, ws["AE9"].value, ws["AE10"].value) == (SECTION_CATALOGUE, "Processing activity", "Client management")
+    assert (ws["AF9"].value, ws["AF10"].value, ws["AG9"].value) == ("Activity id", "client-management", None)  # what reading it back keys on
     # row 8: section headings, merged across their columns
     first_of_section = {}
     for column in CONTROLLER_COLUMNS:
@@ -101,7 +102,7 @@ def test_controller_sheet_is_laid_out_as_the_ico_template(workbook_path):
     assert "Cloudco Inc (United States)" in ws["F10"].value  # countries by name, as elsewhere
     assert ws.max_row == 10
     assert ws.freeze_panes == "A10"
-    assert ws.auto_filter.ref == "A9:AE10"
+    assert ws.auto_filter.ref == "A9:AF10"
     assert ws["B10"].alignment.wrap_text
 
 

@@ -15,9 +15,12 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True, use_enum_values=True)
 
 
+#: What an id looks like: lower-case letters, digits, '-' and '_'.
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80),
+    StringConstraints(pattern=ID_PATTERN, max_length=80),
     Field(description="Lower-case id: letters, digits, '-' and '_'; referenced from other entries."),
 ]
 
