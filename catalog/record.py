@@ -233,7 +233,7 @@ LINK_HEADINGS = frozenset(
 )
 
 # --------------------------------------------------------------------------------------------
-# Rights by lawful basis (Articles 15-22), as the ICO's lawful basis guidance tabulates them
+# Rights by lawful basis (Articles 13-22), as the ICO's lawful basis guidance tabulates them
 # --------------------------------------------------------------------------------------------
 
 
@@ -249,6 +249,7 @@ class DataSubjectRight:
         return f"{self.name} ({self.article})"
 
 
+INFORMATION = DataSubjectRight("Be informed", "Arts 13, 14")
 ACCESS = DataSubjectRight("Access", "Art 15")
 RECTIFICATION = DataSubjectRight("Rectification", "Art 16")
 ERASURE = DataSubjectRight("Erasure", "Art 17")
@@ -258,7 +259,7 @@ OBJECTION = DataSubjectRight("Object", "Art 21")
 WITHDRAW_CONSENT = DataSubjectRight("Withdraw consent", "Art 7(3)")
 AUTOMATED_DECISIONS = DataSubjectRight("Not to be subject to solely automated decisions", "Art 22")
 
-_ALWAYS = (ACCESS, RECTIFICATION)
+_ALWAYS = (INFORMATION, ACCESS, RECTIFICATION)
 
 #: Rights that apply under each Article 6 basis (besides Art 22 where there is automated
 #: decision-making). Erasure: not for legal obligation or public task (Art 17(3)(b));

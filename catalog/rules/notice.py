@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pydantic import ValidationError
 
 from catalog.models import Party
-from catalog.record import THIRD_COUNTRY, automated_decisions, rights_available
+from catalog.record import INFORMATION, THIRD_COUNTRY, automated_decisions, rights_available
 from catalog.rules.context import ITEM_ACTIVITY, ITEM_PARTY, ITEM_TRANSFER, CatalogFacts
 from catalog.rules.model import UK_GDPR_ARTICLE, Issue, Severity, rule
 from catalog.specs.privacy_notice import PrivacyNoticeSpec
@@ -233,6 +233,8 @@ def right_not_described(facts: CatalogFacts) -> Iterator[Issue]:
     for activity in _controller_activities(facts):
         automated = bool(automated_decisions(activity.automated_decision_making))
         for right in rights_available(activity.lawful_basis, automated_decision_making=automated):
+            if right is INFORMATION:
+                continue  # the notice is itself the information Articles 13 and 14 require
             number = right.article.removeprefix("Art ").strip()
             if number.lower() not in described and number.split("(")[0] not in described:
                 missing.setdefault(number, []).append(activity.id)
