@@ -208,6 +208,15 @@ def test_system_without_owner(catalog):
     assert _hits(_findings(catalog, data), "ROPA-A5-002") == [("system", "crm")]
 
 
+def test_system_holding_personal_data_without_a_location(catalog):
+    data = compliant_data()
+    data["systems"][0]["hosted_in"] = []
+    data["systems"].append({"id": "scratch", "name": "Scratch", "owner_team": "IT"})  # no personal data: no finding
+    findings = _findings(catalog, data)
+    assert _hits(findings, "ROPA-A30-003") == [("system", "crm")]
+    assert "cannot be assessed" in next(f.message for f in findings if f.rule_id == "ROPA-A30-003")
+
+
 def test_personal_field_used_by_no_activity(catalog):
     data = compliant_data()
     data["systems"].append({"id": "legacy", "name": "Legacy", "owner_team": "IT", "datasets": [{"name": "users", "fields": [

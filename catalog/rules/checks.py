@@ -241,6 +241,19 @@ def system_without_owner(facts: CatalogFacts) -> Iterator[Issue]:
                         "Set owner_team and owner_email on the system.", system.source_ref)
 
 
+@rule("ROPA-A30-003", title="System holding personal data with no hosting location", article="Art 30(1)(e); Art 44",
+      severity=Severity.MEDIUM, help_uri=UK_GDPR_ARTICLE.format(30))
+def system_without_location(facts: CatalogFacts) -> Iterator[Issue]:
+    """Where a system keeps its data decides whether sending data to it, or holding data in it, is a
+    transfer to a third country: without a location no transfer from or to it can be assessed, and
+    the record's location column stays empty for every activity that uses it."""
+    for system in facts.systems.values():
+        if facts.system_categories(system.id) and not facts.graph.node(node_key(NodeKind.SYSTEM, system.id)).get("locations"):
+            yield Issue(ITEM_SYSTEM, system.id,
+                        f"System '{system.id}' ({system.name}) holds personal data but no location is recorded for it: its transfers cannot be assessed.",
+                        "List the data centres or cloud regions it runs in under hosted_in.", system.source_ref)
+
+
 @rule("ROPA-A5-003", title="Personal data in a system no activity uses", article="Art 5(1)(b)", severity=Severity.LOW,
       help_uri=UK_GDPR_ARTICLE.format(5))
 def system_data_without_purpose(facts: CatalogFacts) -> Iterator[Issue]:
@@ -297,7 +310,7 @@ def held_category_not_declared(facts: CatalogFacts) -> Iterator[Issue]:
         accounted = set().union(*(stated[a] for a in activity_ids))
         missing = sorted(
             key for key in facts.system_categories(system_id)
-            if _is_personal(key) and not any(Taxonomy.overlaps(a, key) for a in accounted)
+            if key not in accounted and _is_personal(key) and not any(Taxonomy.overlaps(a, key) for a in accounted)
         )
         if not missing:
             continue
