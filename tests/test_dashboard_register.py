@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from catalog.apply import apply_spec
 from catalog.flowmap import build_flow_map
 from catalog.graph import CatalogGraph, NodeKind, node_key
+from catalog.jurisdictions import Regime
 from catalog.models import ChangeEvent, IngestRun, System
 from catalog.snapshot import entry_documents
 from catalog.specs import CatalogSpec
@@ -222,6 +223,28 @@ def test_owning_engineer_edits_their_system_keeping_what_the_form_does_not_show(
         event = session.exec(select(ChangeEvent).order_by(ChangeEvent.id.desc())).first()
         assert (event.entry_id, event.action, event.actor) == ("crm", "updated", "sam@acme.example")
         assert session.get(IngestRun, event.run_id).source == "dashboard"
+
+
+def test_the_dpo_closes_a_transfer_gap_from_the_form(catalog, monkeypatch):
+    """A flow's transfer mechanism and TIA are columns of the form: recording the EU SCCs on the
+    flow to the US processor (whose IDTA covers UK GDPR only) closes its EU GDPR gap."""
+    def metrics_transfer():
+        with catalog.session() as session:
+            return next(t for t in derive_transfers(CatalogGraph.load(session)) if t.flow_id == "crm-metrics")
+
+    assert metrics_transfer().gap_under == (Regime.EU_GDPR,)
+    app = open_register(monkeypatch, **{auth.LOCAL_ROLE_ENV: "dpo"})
+    app.selectbox(key="reg_target").set_value("crm").run()
+    flows = app.data_editor(key="reg_flows_crm").value
+    row = list(flows["id"]).index("crm-metrics")
+    assert flows.loc[row, "transfer_mechanism"] == "" and "transfer_assessment_ref" in flows.columns
+    app.session_state["reg_flows_crm"] = {"edited_rows": {row: {"transfer_mechanism": "eu_scc_module_2", "transfer_assessment_ref": "TIA-7"}},
+                                          "added_rows": [], "deleted_rows": []}
+    app.button(key="reg_submit").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    transfer = metrics_transfer()
+    assert not transfer.has_gap and transfer.on_record == ("eu_scc_module_2", "uk_idta") and transfer.assessment_ref == "TIA-7"
+    assert "transfer_mechanism: eu_scc_module_2" in app.code[0].value  # and the manifest to commit says so
 
 
 def test_build_spec_data_round_trips_the_current_document(catalog):

@@ -4,9 +4,10 @@ The form builds the same document a manifest holds (``systems:`` and ``flows:``)
 with the same specs, so every error names its manifest field path and the likely fix. Saving
 writes one ingest run as the ``dashboard`` source (``dashboards.actions.register_system``, which
 checks the permission again) and shows the equivalent YAML for catalog-as-code repositories.
-Attributes the form does not show (descriptions of datasets and fields, data subjects, retention,
-transfer mechanisms of flows, ...) are kept as they are when a system is edited; datasets, fields
-and flows removed from the form are retired by the same run.
+A flow's transfer mechanism and its TIA / TRA can be recorded here, so a transfer gap can be closed
+from the form. Attributes the form does not show (descriptions of datasets and fields, data
+subjects, retention, ...) are kept as they are when a system is edited; datasets, fields and flows
+removed from the form are retired by the same run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import streamlit as st
 
 from catalog.graph import NodeKind
 from catalog.taxonomy import TaxonomyKind, load_taxonomy
-from catalog.vocab import FlowMechanism, SystemRole, SystemStatus
+from catalog.vocab import FlowMechanism, SystemRole, SystemStatus, TransferMechanism
 from dashboards.actions import editable_systems, register_system, registration_document
 from dashboards.auth import Permission, PermissionDenied, User, require
 from dashboards.state import Snapshot, current_snapshot, require_catalog
@@ -28,7 +29,7 @@ from dashboards.views import country_name, enum_label
 
 NEW = "__new__"
 FIELD_COLUMNS = ["dataset", "field", "categories", "data_type"]
-FLOW_COLUMNS = ["id", "to", "categories", "mechanism", "activity"]
+FLOW_COLUMNS = ["id", "to", "categories", "mechanism", "activity", "transfer_mechanism", "transfer_assessment_ref"]
 SYSTEM_KEYS = ("id", "name", "description", "owner_team", "owner_email", "role", "status", "hosted_in")
 
 
@@ -69,10 +70,12 @@ def fields_frame(document: dict | None) -> pd.DataFrame:
 def flows_frame(document: dict | None) -> pd.DataFrame:
     rows = [
         {"id": flow["id"], "to": flow["to"], "categories": list(flow.get("categories", [])),
-         "mechanism": flow.get("mechanism") or FlowMechanism.API.value, "activity": flow.get("activity") or ""}
+         "mechanism": flow.get("mechanism") or FlowMechanism.API.value, "activity": flow.get("activity") or "",
+         "transfer_mechanism": flow.get("transfer_mechanism") or "", "transfer_assessment_ref": flow.get("transfer_assessment_ref") or ""}
         for flow in (document or {}).get("flows", [])
     ]
-    return pd.DataFrame(rows, columns=FLOW_COLUMNS).astype({"id": "string", "to": "string", "mechanism": "string", "activity": "string"})
+    text = ["id", "to", "mechanism", "activity", "transfer_mechanism", "transfer_assessment_ref"]
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS).astype(dict.fromkeys(text, "string"))
 
 
 def _records(frame: pd.DataFrame | list | None) -> list[dict]:
@@ -115,6 +118,8 @@ def build_spec_data(base: dict | None, system_values: dict[str, Any], fields, fl
         flow = {**base_flows.get(flow_id, {}), "id": flow_id, "from": system.get("id", ""), "to": target, "categories": _keys(row.get("categories"))}
         flow["mechanism"] = _text(row.get("mechanism")) or FlowMechanism.API.value
         flow["activity"] = _text(row.get("activity")) or None
+        flow["transfer_mechanism"] = _text(row.get("transfer_mechanism")) or None  # closes a transfer gap from the form
+        flow["transfer_assessment_ref"] = _text(row.get("transfer_assessment_ref")) or None
         flow_documents.append(flow)
     return {"systems": [system], "flows": flow_documents}
 
@@ -230,6 +235,11 @@ def render() -> None:
                 "categories": st.column_config.MultiselectColumn("Data categories", options=category_keys, format_func=category_label, width="large"),
                 "mechanism": st.column_config.SelectboxColumn("Mechanism", options=mechanisms, format_func=lambda v: enum_label(FlowMechanism, v), default=FlowMechanism.API.value),
                 "activity": st.column_config.SelectboxColumn("Processing activity", options=list(activities), format_func=lambda v: f"{activities.get(v, v)} ({v})"),
+                "transfer_mechanism": st.column_config.SelectboxColumn(
+                    "Transfer mechanism", options=TransferMechanism.choices(), format_func=lambda v: enum_label(TransferMechanism, v),
+                    help="For a transfer to a third country: the tool on record for this flow (overrides the receiving party's).",
+                ),
+                "transfer_assessment_ref": st.column_config.TextColumn("TIA / TRA", help="Link to the transfer impact or risk assessment."),
             },
         )
         submitted = st.form_submit_button("Register system" if target == NEW else "Save changes", type="primary", key="reg_submit")
