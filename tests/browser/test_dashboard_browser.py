@@ -123,8 +123,9 @@ def test_transfers_lacking_safeguards(page, server, screenshots, outside_request
     shoot(page, screenshots, "transfers")
     page.get_by_text("Gaps only", exact=True).click()
     settle(page)
-    caption = page.get_by_text(re.compile(r"\d+ of \d+ transfer\(s\) shown"))
-    caption.wait_for()
+    # the rerun may start after settle() looked (a loaded machine): wait for the filtered caption itself
+    caption = page.get_by_text(re.compile(rf"^{gaps} of \d+ transfer\(s\) shown"))
+    caption.wait_for(timeout=30_000)
     shown, total, restricted = map(int, re.search(r"(\d+) of (\d+) transfer\(s\) shown, (\d+) restricted", caption.inner_text()).groups())
     assert (shown, total, restricted) == (gaps, len(transfers), gaps)
     page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
