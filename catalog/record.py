@@ -864,6 +864,10 @@ class _RecordBuilder:
         for link in sorted(rows.activity_systems, key=attrgetter("activity_id", "system_id")):
             if link.system_id in self.systems:
                 self.activity_systems[link.activity_id].append(link.system_id)
+        self.system_activities: dict[str, list[str]] = defaultdict(list)  # the other way round, for hosting rows
+        for activity_id, system_ids in self.activity_systems.items():
+            for system_id in system_ids:
+                self.system_activities[system_id].append(activity_id)
         self.activity_recipients: dict[str, list[str]] = defaultdict(list)
         for link in sorted(rows.activity_recipients, key=attrgetter("activity_id", "party_id")):
             if link.party_id in self.parties:
@@ -1296,7 +1300,7 @@ class _RecordBuilder:
         gap_under = transfer.gap_under  # derived on each access: once here
         return TransferRow(
             flow_id=transfer.flow_id,
-            activity=self.activity_label(transfer.activity_id),
+            activity=self.transfer_activity(transfer),
             exporter=transfer.exporter_name,
             exporter_role=self.role_label(transfer.exporter_role),
             importer=transfer.importer_name,
@@ -1311,6 +1315,17 @@ class _RecordBuilder:
             assessment_ref=transfer.assessment_ref or "",
             gap=f"Yes ({', '.join(regime.label for regime in gap_under)})" if gap_under else "No",
         )
+
+    def transfer_activity(self, transfer: Transfer) -> str:
+        """The activity a transfer serves. A flow names its own; a system's hosting serves every
+        activity that uses the system, so those are named rather than the cell left blank."""
+        if transfer.activity_id:
+            return self.activity_label(transfer.activity_id)
+        exporter = self.graph.node(transfer.exporter) if transfer.exporter in self.graph.graph else {}
+        if exporter.get("kind") != NodeKind.SYSTEM:
+            return ""
+        using = self.system_activities.get(exporter["id"], [])
+        return f"Every activity using {exporter['label']}: {_joined(self.activity_label(a) for a in using)}" if using else ""
 
     @staticmethod
     def role_label(role: str) -> str:
