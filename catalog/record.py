@@ -881,9 +881,12 @@ class _RecordBuilder:
         self.transfers_by_activity: dict[str | None, list[Transfer]] = defaultdict(list)
         self.transfers_by_exporter: dict[str, list[Transfer]] = defaultdict(list)
         self.transfer_order = {id(transfer): index for index, transfer in enumerate(self.transfers)}
+        self.first_exporter: dict[str, str] = {}  # flow id -> who sends first (an onward chain's ids start with it, then '>')
         for transfer in self.transfers:
             self.transfers_by_activity[transfer.activity_id].append(transfer)
             self.transfers_by_exporter[transfer.exporter].append(transfer)
+            if not transfer.via:
+                self.first_exporter.setdefault(transfer.flow_id, transfer.exporter)
         self.controller_activities = [activity for activity in self.activities if activity.role == SystemRole.CONTROLLER]
         self._category_labels: dict[str, str] = {}
         self._stated_categories: dict[str, tuple[set[str], bool]] = {}
@@ -1317,15 +1320,18 @@ class _RecordBuilder:
         )
 
     def transfer_activity(self, transfer: Transfer) -> str:
-        """The activity a transfer serves. A flow names its own; a system's hosting serves every
-        activity that uses the system, so those are named rather than the cell left blank."""
+        """The activity a transfer serves. A flow names its own. A system's hosting, a flow recorded
+        for no single activity (one carrying a platform's data for every client it hosts), and the
+        onward chains below them serve every activity that uses the sending system: those are named,
+        as such, rather than the cell left blank."""
         if transfer.activity_id:
             return self.activity_label(transfer.activity_id)
-        exporter = self.graph.node(transfer.exporter) if transfer.exporter in self.graph.graph else {}
-        if exporter.get("kind") != NodeKind.SYSTEM:
-            return ""
-        using = self.system_activities.get(exporter["id"], [])
-        return f"Every activity using {exporter['label']}: {_joined(self.activity_label(a) for a in using)}" if using else ""
+        sender = self.first_exporter.get(transfer.flow_id.split(">", 1)[0], transfer.exporter)
+        node = self.graph.node(sender) if sender in self.graph.graph else {}
+        if node.get("kind") != NodeKind.SYSTEM:
+            return ""  # sent by the organisation itself to a recipient: its entry names the activity
+        using = self.system_activities.get(node["id"], [])
+        return f"Every activity using {node['label']}: {_joined(self.activity_label(a) for a in using)}" if using else ""
 
     @staticmethod
     def role_label(role: str) -> str:

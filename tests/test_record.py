@@ -379,8 +379,8 @@ def test_same_catalogue_same_record(loaded_catalog):
 #: was derived before its builder was made faster. A refactor must leave every table as it was; a
 #: deliberate change (the demo manifests, a label, the taxonomy) updates the digests it changes.
 #: Last changed: what each activity states (Art 30(1)(c)), third countries by regime, instruments
-#: named, country names, unrecorded facts left blank, column AE, the right to be informed, hosting rows naming the
-#: activities they serve; with the transfers derivation of
+#: named, country names, unrecorded facts left blank, column AE, the right to be informed, transfers of no single
+#: activity naming every activity using the sending system; with the transfers derivation of
 #: catalog/transfers.py as of the same change (the transfers digest follows that module too).
 DEMO_RECORD_DIGESTS = {
     "controller_record": "f88188df55fc2a8c",
@@ -659,3 +659,23 @@ def test_recipients_show_the_sub_processor_chain(catalog):
     assert rows["helpdesk-sub"].chain == "Cloudco Inc > Helpdesk India Pvt"
     assert rows["helpdesk-sub"].country == "Philippines" and rows["cloudco"].chain == ""
     assert "client-a" not in rows
+
+
+def test_transfers_recorded_for_no_single_activity_name_every_activity_using_the_system(catalog):
+    """A provider's hosting of a system, a flow tagged with no activity, and the onward chains below
+    them serve every activity using the sending system: the cell says so rather than staying blank."""
+    data = small_spec_data()
+    data["locations"].append({"id": "fra", "name": "Bigcloud Frankfurt", "provider": "Bigcloud", "country": "DE"})
+    data["parties"] += [
+        {"id": "bigcloud", "name": "Bigcloud EMEA SARL", "role": "processor", "country": "DE", "processing_countries": ["US"], "contract_ref": "DPA-9"},
+        {"id": "bigcloud-ops", "name": "Bigcloud Ops Pvt", "role": "sub_processor", "country": "IN", "parent": "bigcloud", "contract_ref": "SUB-9"},
+    ]
+    data["systems"].append({"id": "shop", "name": "Shop", "hosted_in": ["fra"], "datasets": [{"name": "orders", "fields": [{"name": "email", "categories": ["user.contact.email"]}]}]})
+    data["activities"][0]["systems"].append("shop")
+    with catalog.session() as session:
+        apply_spec(session, CatalogSpec.model_validate(data), source="manifest")
+    rows = {row.flow_id: row.activity for row in _record(catalog).transfer_rows}
+    assert rows["shop@bigcloud"] == "Every activity using Shop: Client management"
+    assert rows["shop@bigcloud>bigcloud-ops"] == "Every activity using Shop: Client management"
+    assert rows["crm-metrics"] == "Every activity using CRM: Client management"  # a flow tagged with no activity
+    assert rows["crm-cloudco"] == "Client management"  # a tagged flow names its own
