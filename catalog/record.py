@@ -1032,11 +1032,7 @@ class _RecordBuilder:
         if not held:
             return "no transfer mechanism on record"
         names = " + ".join(m.label if isinstance(m, TransferMechanism) else m for m in held)
-        if TransferMechanism.UK_ADDENDUM in held and regime is Regime.EU_GDPR and not scc:
-            why = "no EU SCCs on record"
-        else:
-            why = f"not an instrument of {regime.label}"
-        return f"no {regime.label} mechanism on record (on record: {names}; {why})"
+        return f"no {regime.label} mechanism on record (on record: {names}; not an instrument of {regime.label})"
 
     def mechanisms_text(self, transfer: Transfer) -> str:
         """'UK GDPR: ...' per regime kept under which the transfer goes to a third country."""

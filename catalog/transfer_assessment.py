@@ -3,8 +3,8 @@
 A transfer's status under each regime comes from :mod:`catalog.transfers`. This module adds what
 a privacy team asks next: which EU SCC module fits the exporter's and importer's roles (Decision
 (EU) 2021/914: module 1 controller to controller, 2 controller to processor, 3 processor to
-processor, 4 processor to controller), that the UK needs the IDTA or the UK Addendum (which
-covers EU GDPR only with the EU SCCs it amends on record beside it), whether
+processor, 4 processor to controller), that the UK needs the IDTA or the UK Addendum (appended
+to the EU SCCs, so recorded it stands for both), whether
 adequacy already covers it, and whether a transfer impact assessment (EU, for Article 46 tools;
 Schrems II, C-311/18) or transfer risk assessment (UK, with the IDTA or the Addendum) is expected
 and on record. Both regimes are answered side by side.
@@ -64,8 +64,7 @@ class RegimeRequirement:
     mechanism: TransferMechanism | None
     """Mechanism on record for the transfer: the one covering this regime when one does, else the first."""
     mechanism_covers: bool
-    """A mechanism on record covers this regime (an IDTA does not cover EU GDPR, nor does the UK
-    Addendum without the EU SCCs on record beside it)."""
+    """A mechanism on record covers this regime (an IDTA does not cover EU GDPR)."""
     mechanism_fits_roles: bool | None
     """For EU SCCs on record: whether the module matches the roles; None when not an SCC."""
     assessment_name: str

@@ -106,8 +106,8 @@ class Transfer:
 
     @cached_property
     def covered_under(self) -> tuple[Regime, ...]:
-        """Regimes whose restricted transfers the mechanisms on record cover (an IDTA or the UK
-        Addendum alone covers UK GDPR only)."""
+        """Regimes whose restricted transfers the mechanisms on record cover (an IDTA alone covers
+        UK GDPR only)."""
         return covered_regimes(self.on_record)
 
     @cached_property

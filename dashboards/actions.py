@@ -34,6 +34,7 @@ from catalog.models import (
 )
 from catalog.snapshot import EntryKey, entry_documents
 from catalog.specs import CatalogSpec, check_references
+from catalog.specs.common import unique_id
 from catalog.store import Catalog
 from catalog.suggestions import confirm_suggestion, reject_suggestion
 from dashboards.auth import Permission, PermissionDenied, User, check
@@ -151,9 +152,8 @@ def _id_taken(session: Session, system_id: str) -> FormProblem | None:
         message = f"a system with id '{system_id}' already exists ({stored.name}); choose another id, or choose that system under 'Register or edit' to change it"
     else:
         message = f"id '{system_id}' belonged to a system that was retired ({stored.name}); choose another id"
-    taken = {row for row in session.exec(select(System.id).where(System.id.startswith(system_id))).all()}
-    free = next(f"{system_id}-{number}" for number in range(2, len(taken) + 3) if f"{system_id}-{number}" not in taken)
-    return FormProblem("systems[0].id", message, free)
+    taken = set(session.exec(select(System.id).where(System.id.startswith(system_id))).all())
+    return FormProblem("systems[0].id", message, unique_id(system_id, taken))
 
 
 def register_system(user: User, spec_data: dict[str, Any], *, catalog: Catalog, new: bool = False) -> RegistrationResult:

@@ -55,7 +55,8 @@ from ingest.openlineage import (
     system_entry,
     validated_spec,
 )
-from ingest.tabular import scoped_source, slug
+from catalog.specs.common import slug
+from ingest.tabular import scoped_source
 from ingest.yaml_source import YamlDocument
 
 SOURCE_NAME = "dbt"

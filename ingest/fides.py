@@ -39,7 +39,8 @@ from catalog.taxonomy import TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from ingest.errors import IngestError, LocatedError, format_field_path, resolve_path, validation_problems
 from ingest.manifest import manifest_files
-from ingest.tabular import MAX_FILE_BYTES, article9_conditions_in, check_file, lawful_bases_in, scoped_source, slug, unique_id
+from catalog.specs.common import slug, unique_id
+from ingest.tabular import MAX_FILE_BYTES, article9_conditions_in, check_file, lawful_bases_in, scoped_source
 from ingest.yaml_source import YamlDocument, load_yaml
 
 SOURCE_NAME = "fides"

@@ -44,7 +44,8 @@ from catalog.suggestions import SuggestionInput, record_field_suggestions
 from catalog.taxonomy import Taxonomy, TaxonomyKind, UnknownTaxonomyKey, load_taxonomy
 from ingest.base import IngestReport, Source, SourceConfig, apply_and_report
 from ingest.errors import IngestError, LocatedError, format_field_path, validation_problems
-from ingest.tabular import MAX_FILE_BYTES, check_file, scoped_source, slug, taxonomy_key_for
+from catalog.specs.common import slug
+from ingest.tabular import MAX_FILE_BYTES, check_file, scoped_source, taxonomy_key_for
 from ingest.yaml_source import YamlDocument, load_yaml
 
 SOURCE_NAME = "openlineage"

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError
 from catalog.jurisdictions import UnknownCountryError, load_jurisdictions
 from catalog.record import CONTROLLER_COLUMNS
 from catalog.specs import CatalogSpec
-from catalog.specs.common import ID_PATTERN
+from catalog.specs.common import ID_PATTERN, slug, unique_id
 from catalog.store import Catalog
 from catalog.suggest import nearest
 from catalog.taxonomy import TaxonomyKind, load_taxonomy
@@ -41,11 +41,9 @@ from ingest.tabular import (
     lawful_bases_in,
     load_column_mapping,
     scoped_source,
-    slug,
     split_cell,
     taxonomy_key_for,
     taxonomy_suggestion,
-    unique_id,
     read_table,
 )
 

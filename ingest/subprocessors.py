@@ -22,6 +22,7 @@ from sqlmodel import select
 from catalog.jurisdictions import UnknownCountryError, load_jurisdictions
 from catalog.models import Party
 from catalog.specs import CatalogSpec
+from catalog.specs.common import slug
 from catalog.store import Catalog
 from catalog.suggest import nearest
 from catalog.vocab import PartyRole, TransferMechanism
@@ -35,7 +36,6 @@ from ingest.tabular import (
     formula_like,
     read_table,
     scoped_source,
-    slug,
     split_cell,
 )
 

@@ -77,18 +77,6 @@ def split_cell(text: str, separators: str = "\n;,") -> list[str]:
     return [part.strip() for part in re.split(pattern, text) if not is_blank(part)]
 
 
-def slug(text: str, max_length: int = 60) -> str:
-    """An Identifier (``^[a-z0-9][a-z0-9_-]*$``) from free text: deterministic, ASCII, cut at a word
-    boundary to at most ``max_length`` (so editing the end of a long purpose keeps the id)."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    plain = "".join(character for character in decomposed if not unicodedata.combining(character)).casefold()
-    value = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_]+", "-", plain)).strip("-_")
-    if len(value) > max_length:
-        cut = value[: max_length + 1]
-        value = (cut.rsplit("-", 1)[0] if "-" in cut[1:] else cut[:max_length]).strip("-_")
-    return value
-
-
 def scoped_source(name: str, scope: str, max_length: int = 40) -> str:
     """The provenance string ``name:scope`` within the catalogue's 40 characters (a long scope is
     shortened with a hash of itself, so two long scopes stay distinct)."""
@@ -97,17 +85,6 @@ def scoped_source(name: str, scope: str, max_length: int = 40) -> str:
         return value
     digest = hashlib.sha1(scope.encode()).hexdigest()[:6]
     return f"{name}:{scope[: max_length - len(name) - 8]}-{digest}"
-
-
-def unique_id(base: str, taken: set[str]) -> str:
-    """``base``, or ``base-2``, ``base-3``... when taken; adds the result to ``taken``."""
-    candidate, counter = base, 1
-    while candidate in taken:
-        counter += 1
-        suffix = f"-{counter}"
-        candidate = base[: 80 - len(suffix)] + suffix
-    taken.add(candidate)
-    return candidate
 
 
 def check_file(path: Path, max_bytes: int, shown: str | None = None) -> str:

@@ -1,6 +1,7 @@
 """Building blocks shared by the specs: ids, countries, taxonomy keys, contacts."""
 
 import re
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -17,12 +18,36 @@ class Spec(BaseModel):
 
 #: What an id looks like: lower-case letters, digits, '-' and '_'.
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+ID_MAX_LENGTH = 80
 
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=ID_PATTERN, max_length=80),
+    StringConstraints(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH),
     Field(description="Lower-case id: letters, digits, '-' and '_'; referenced from other entries."),
 ]
+
+
+def slug(text: str, max_length: int = 60) -> str:
+    """An Identifier (ID_PATTERN) from free text: deterministic, ASCII, cut at a word
+    boundary to at most ``max_length`` (so editing the end of a long purpose keeps the id)."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(character for character in decomposed if not unicodedata.combining(character)).casefold()
+    value = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_]+", "-", plain)).strip("-_")
+    if len(value) > max_length:
+        cut = value[: max_length + 1]
+        value = (cut.rsplit("-", 1)[0] if "-" in cut[1:] else cut[:max_length]).strip("-_")
+    return value
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``... when taken; adds the result to ``taken``."""
+    candidate, counter = base, 1
+    while candidate in taken:
+        counter += 1
+        suffix = f"-{counter}"
+        candidate = base[: ID_MAX_LENGTH - len(suffix)] + suffix
+    taken.add(candidate)
+    return candidate
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")  # local@localhost is an address too

@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from catalog.specs.common import slug
 from catalog.suggest import nearest
 from catalog.taxonomy import UnknownTaxonomyKey
 
@@ -136,7 +137,7 @@ def _fitting_id(given: Any, pattern: str) -> str | None:
     """``given`` made into an id the pattern takes ('Bad ID!' -> 'bad-id'), when that works."""
     if not isinstance(given, str):
         return None
-    candidate = re.sub(r"[^a-z0-9_-]+", "-", given.strip().lower()).strip("-_")
+    candidate = slug(given)
     return candidate if candidate and re.fullmatch(pattern, candidate) else None
 
 
